@@ -1,0 +1,822 @@
+//! Zero-copy frame parsing: Ethernet II, 802.1Q / 802.1ad (QinQ), IPv4 with options and
+//! fragments, IPv6 with its extension-header chain, UDP, TCP, and VXLAN / GENEVE tunnels whose
+//! inner Ethernet frame is parsed again.
+//!
+//! # Promises
+//!
+//! - **No panic, on any input.** Every read goes through a checked prefix cast or a `get`;
+//!   offsets are bounded by the frame length, which is capped at [`MAX_FRAME_LEN`], so sums of
+//!   offsets and header lengths cannot overflow. Property tests feed random bytes and every
+//!   prefix of every fixture.
+//! - **No allocation.** Everything here works on borrowed bytes and returns `Copy` values; the
+//!   module builds without `std` or `alloc`. A counting-allocator test proves it.
+//! - **Typed errors.** Each malformed case is a [`WireErrorKind`], with the offset of the
+//!   header at fault and whether it sat inside a tunnel.
+//!
+//! # Entry point
+//!
+//! [`parse_frame`] walks a whole frame into a [`FrameSummary`]: the outer layers, the tunnel
+//! and inner layers if any, the innermost 5-tuple, the L4 payload range and the fragment state.
+//! Frames that are well formed but not IP (ARP, LLDP) parse with no L3; IP protocols other than
+//! UDP and TCP parse with no L4 and their IP payload as the payload range.
+//!
+//! # Views
+//!
+//! Each header has a `#[repr(C)]` view with network-endian fields ([`ethernet`], [`ipv4`],
+//! [`ipv6`], [`udp`], [`tcp`], [`tunnel`]) read with `ref_from_bytes_checked` and written with
+//! `mut_from_bytes_checked`; [`emit`] builds whole frames from a description with them.
+#![forbid(unsafe_code)]
+#![deny(
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::unwrap_used,
+    clippy::expect_used
+)]
+
+pub mod checksum;
+pub mod emit;
+pub mod ethernet;
+pub mod ipv4;
+pub mod ipv6;
+pub mod tcp;
+pub mod tunnel;
+pub mod udp;
+
+use core::fmt;
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use crate::capacity::{MAX_IPV6_EXT_HEADERS, MAX_VLAN_TAGS};
+use ethernet::{EtherType, EthernetHeader, VlanTag};
+use ipv4::Ipv4Header;
+use ipv6::{Ipv6ExtHeader, Ipv6FragmentHeader, Ipv6Header};
+use tcp::TcpHeader;
+use tunnel::{GeneveHeader, GeneveOptions, VxlanHeader, GENEVE_PORT, VXLAN_PORT};
+use udp::UdpHeader;
+
+/// Longest frame the parser accepts: offsets in the summary are `u16`.
+pub const MAX_FRAME_LEN: usize = u16::MAX as usize;
+
+/// An IP protocol number (IPv4 protocol, IPv6 next header). Open: unknown values are kept.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct IpProtocol(pub u8);
+
+impl IpProtocol {
+    /// IPv6 hop-by-hop options.
+    pub const HOP_BY_HOP: Self = Self(0);
+    /// ICMP.
+    pub const ICMP: Self = Self(1);
+    /// TCP.
+    pub const TCP: Self = Self(6);
+    /// UDP.
+    pub const UDP: Self = Self(17);
+    /// IPv6 routing header.
+    pub const IPV6_ROUTING: Self = Self(43);
+    /// IPv6 fragment header.
+    pub const IPV6_FRAGMENT: Self = Self(44);
+    /// Encapsulating Security Payload.
+    pub const ESP: Self = Self(50);
+    /// Authentication Header.
+    pub const AH: Self = Self(51);
+    /// ICMPv6.
+    pub const ICMPV6: Self = Self(58);
+    /// IPv6 "no next header".
+    pub const IPV6_NO_NEXT: Self = Self(59);
+    /// IPv6 destination options.
+    pub const IPV6_DEST_OPTS: Self = Self(60);
+    /// Mobility header.
+    pub const MOBILITY: Self = Self(135);
+    /// Host Identity Protocol.
+    pub const HIP: Self = Self(139);
+    /// Shim6.
+    pub const SHIM6: Self = Self(140);
+}
+
+/// The layer a parse error or truncation refers to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Layer {
+    /// Ethernet II header.
+    Ethernet,
+    /// 802.1Q / 802.1ad tag.
+    Vlan,
+    /// IPv4 header or datagram.
+    Ipv4,
+    /// IPv6 fixed header or packet.
+    Ipv6,
+    /// An IPv6 extension header.
+    Ipv6Extension,
+    /// UDP header.
+    Udp,
+    /// TCP header.
+    Tcp,
+    /// VXLAN header.
+    Vxlan,
+    /// GENEVE header and options.
+    Geneve,
+}
+
+/// What is wrong with a frame.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum WireErrorKind {
+    /// The frame ends before the header (or the length its header announces) of this layer.
+    Truncated(Layer),
+    /// The frame is longer than [`MAX_FRAME_LEN`].
+    FrameTooLong,
+    /// More VLAN tags than [`MAX_VLAN_TAGS`](crate::capacity::MAX_VLAN_TAGS).
+    VlanDepthExceeded,
+    /// The IPv4 version field is not 4 (the value found).
+    Ipv4BadVersion(u8),
+    /// IHL below 5 words (the value found).
+    Ipv4BadHeaderLength(u8),
+    /// Total length smaller than the header length (the value found).
+    Ipv4BadTotalLength(u16),
+    /// The IPv6 version field is not 6 (the value found).
+    Ipv6BadVersion(u8),
+    /// A hop-by-hop options header that is not the first extension header (RFC 8200 §4.1).
+    Ipv6HopByHopNotFirst,
+    /// More extension headers than [`MAX_IPV6_EXT_HEADERS`](crate::capacity::MAX_IPV6_EXT_HEADERS).
+    Ipv6ExtensionChainTooLong,
+    /// A UDP length below 8 or past the end of the IP payload (the value found).
+    UdpBadLength(u16),
+    /// A TCP data offset below 5 words or past the end of the segment (the value found).
+    TcpBadDataOffset(u8),
+    /// A malformed TCP option (its kind), from [`tcp::TcpOptions`].
+    TcpBadOption(u8),
+    /// VXLAN header without the I (VNI valid) flag (the flags byte found).
+    VxlanBadFlags(u8),
+    /// GENEVE version other than 0 (the value found).
+    GeneveBadVersion(u8),
+    /// GENEVE options whose lengths do not add up to the options length.
+    GeneveBadOptions,
+}
+
+/// A parse error: what, where (byte offset of the header at fault), and whether it was inside a
+/// tunnel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct WireError {
+    /// What is wrong.
+    pub kind: WireErrorKind,
+    /// Byte offset in the frame of the header at fault.
+    pub offset: u16,
+    /// Whether the header at fault is inside a VXLAN or GENEVE tunnel.
+    pub encapsulated: bool,
+}
+
+impl fmt::Display for WireErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Truncated(layer) => write!(f, "frame truncated in the {layer:?} layer"),
+            Self::FrameTooLong => write!(f, "frame longer than {MAX_FRAME_LEN} bytes"),
+            Self::VlanDepthExceeded => write!(f, "more than {MAX_VLAN_TAGS} VLAN tags"),
+            Self::Ipv4BadVersion(v) => write!(f, "IPv4 header with version {v}"),
+            Self::Ipv4BadHeaderLength(ihl) => write!(f, "IPv4 IHL {ihl} below 5"),
+            Self::Ipv4BadTotalLength(l) => write!(f, "IPv4 total length {l} below header length"),
+            Self::Ipv6BadVersion(v) => write!(f, "IPv6 header with version {v}"),
+            Self::Ipv6HopByHopNotFirst => write!(f, "IPv6 hop-by-hop header not first in chain"),
+            Self::Ipv6ExtensionChainTooLong => {
+                write!(f, "more than {MAX_IPV6_EXT_HEADERS} IPv6 extension headers")
+            }
+            Self::UdpBadLength(l) => write!(f, "UDP length {l} invalid for its datagram"),
+            Self::TcpBadDataOffset(d) => write!(f, "TCP data offset {d} invalid for its segment"),
+            Self::TcpBadOption(k) => write!(f, "malformed TCP option of kind {k}"),
+            Self::VxlanBadFlags(fl) => write!(f, "VXLAN flags {fl:#04x} without the I flag"),
+            Self::GeneveBadVersion(v) => write!(f, "GENEVE version {v}"),
+            Self::GeneveBadOptions => write!(f, "GENEVE options do not add up"),
+        }
+    }
+}
+
+impl fmt::Display for WireError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let where_ = if self.encapsulated { "inner" } else { "outer" };
+        write!(f, "{} (at byte {}, {where_} frame)", self.kind, self.offset)
+    }
+}
+
+impl core::error::Error for WireError {}
+
+/// The VLAN ids of one Ethernet header, outermost first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct VlanIds {
+    ids: [u16; MAX_VLAN_TAGS],
+    len: u8,
+}
+
+impl VlanIds {
+    /// No tags.
+    pub const EMPTY: Self = Self {
+        ids: [0; MAX_VLAN_TAGS],
+        len: 0,
+    };
+
+    /// The ids, outermost first.
+    #[inline]
+    pub fn as_slice(&self) -> &[u16] {
+        self.ids.get(..usize::from(self.len)).unwrap_or(&[])
+    }
+
+    /// The outermost id (the S-tag in QinQ).
+    #[inline]
+    pub fn outer(&self) -> Option<u16> {
+        self.as_slice().first().copied()
+    }
+
+    /// The innermost id (the C-tag in QinQ).
+    #[inline]
+    pub fn inner(&self) -> Option<u16> {
+        self.as_slice().last().copied()
+    }
+
+    /// Number of tags.
+    #[inline]
+    pub fn len(&self) -> usize {
+        usize::from(self.len)
+    }
+
+    /// Whether there are no tags.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    #[inline(always)]
+    fn push(&mut self, vid: u16) -> bool {
+        match self.ids.get_mut(usize::from(self.len)) {
+            Some(slot) => {
+                *slot = vid;
+                self.len += 1;
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// Network layer found after Ethernet (and VLAN tags).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum L3Kind {
+    /// IPv4.
+    Ipv4,
+    /// IPv6.
+    Ipv6,
+}
+
+/// Where the network layer sits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct L3Info {
+    /// IPv4 or IPv6.
+    pub kind: L3Kind,
+    /// Offset of the IP header.
+    pub offset: u16,
+    /// End of the IP packet as its length field says (Ethernet padding after it excluded).
+    pub end: u16,
+    /// Offset of the upper-layer header: after IPv4 options or the IPv6 extension chain (for a
+    /// non-first fragment, the start of the fragment's data).
+    pub upper_offset: u16,
+    /// Upper-layer protocol: IPv4 protocol, or the last next-header of the IPv6 chain.
+    pub protocol: IpProtocol,
+    /// Number of IPv6 extension headers walked (0 for IPv4).
+    pub ext_headers: u8,
+}
+
+/// Transport layer parsed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum L4Kind {
+    /// UDP.
+    Udp,
+    /// TCP.
+    Tcp,
+}
+
+/// Where the transport header sits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct L4Info {
+    /// UDP or TCP.
+    pub kind: L4Kind,
+    /// Offset of the UDP or TCP header.
+    pub offset: u16,
+    /// Length of the header in bytes (8 for UDP, data offset × 4 for TCP).
+    pub header_len: u8,
+}
+
+/// Fragment state of an IP packet.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Fragment {
+    /// A whole packet (including an IPv6 atomic fragment: offset 0, M clear).
+    #[default]
+    None,
+    /// The first fragment (offset 0, more to come): it holds the L4 header.
+    First {
+        /// Identification shared by the fragments.
+        id: u32,
+    },
+    /// A later fragment: no L4 header, only data at `offset` of the original payload.
+    Later {
+        /// Identification shared by the fragments.
+        id: u32,
+        /// Offset of this fragment's data in the original payload, in bytes.
+        offset: u16,
+    },
+}
+
+impl Fragment {
+    /// Whether this packet is a fragment of a larger one.
+    #[inline]
+    pub fn is_fragment(self) -> bool {
+        !matches!(self, Self::None)
+    }
+}
+
+/// The layers of one Ethernet frame (the outer frame, or the one inside a tunnel).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Layers {
+    /// Offset of the Ethernet header.
+    pub eth_offset: u16,
+    /// VLAN ids, outermost first.
+    pub vlans: VlanIds,
+    /// EtherType after the VLAN tags.
+    pub ethertype: EtherType,
+    /// The IP layer, if the EtherType is IPv4 or IPv6.
+    pub l3: Option<L3Info>,
+    /// The UDP or TCP header, if there is one (never for a non-first fragment).
+    pub l4: Option<L4Info>,
+    /// Fragment state of the IP packet.
+    pub fragment: Fragment,
+}
+
+impl Layers {
+    const EMPTY: Self = Self {
+        eth_offset: 0,
+        vlans: VlanIds::EMPTY,
+        ethertype: EtherType(0),
+        l3: None,
+        l4: None,
+        fragment: Fragment::None,
+    };
+}
+
+/// Tunnel protocol.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TunnelKind {
+    /// VXLAN (UDP 4789).
+    Vxlan,
+    /// GENEVE (UDP 6081).
+    Geneve,
+}
+
+/// A VXLAN or GENEVE tunnel found in the outer frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Tunnel {
+    /// VXLAN or GENEVE.
+    pub kind: TunnelKind,
+    /// The 24-bit virtual network identifier.
+    pub vni: u32,
+    /// Offset of the tunnel header (the outer UDP payload).
+    pub offset: u16,
+    /// GENEVE options length in bytes (0 for VXLAN).
+    pub options_len: u8,
+    /// Protocol type of the tunnel payload (always Ethernet for VXLAN). The inner frame is
+    /// parsed only when it is [`EtherType::TRANSPARENT_ETHERNET`] and the packet is not a
+    /// GENEVE control packet.
+    pub protocol: EtherType,
+}
+
+/// IP address family of a 5-tuple.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum IpFamily {
+    /// IPv4: addresses in the first 4 bytes.
+    V4,
+    /// IPv6.
+    V6,
+}
+
+/// The innermost 5-tuple. Addresses are stored as 16 bytes (IPv4 in the first 4, the rest 0)
+/// so that the tuple hashes and compares as plain bytes. Ports are 0 when there is no UDP or
+/// TCP header (other protocols, non-first fragments).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct FiveTuple {
+    /// Source address bytes.
+    pub src: [u8; 16],
+    /// Destination address bytes.
+    pub dst: [u8; 16],
+    /// Source port.
+    pub src_port: u16,
+    /// Destination port.
+    pub dst_port: u16,
+    /// Upper-layer protocol.
+    pub protocol: IpProtocol,
+    /// Address family.
+    pub family: IpFamily,
+}
+
+impl FiveTuple {
+    /// Source address.
+    pub fn src_addr(&self) -> IpAddr {
+        addr(self.family, &self.src)
+    }
+
+    /// Destination address.
+    pub fn dst_addr(&self) -> IpAddr {
+        addr(self.family, &self.dst)
+    }
+}
+
+fn addr(family: IpFamily, bytes: &[u8; 16]) -> IpAddr {
+    match (family, bytes) {
+        (IpFamily::V4, [a, b, c, d, ..]) => IpAddr::V4(Ipv4Addr::new(*a, *b, *c, *d)),
+        (IpFamily::V6, _) => IpAddr::V6(Ipv6Addr::from(*bytes)),
+    }
+}
+
+/// Everything [`parse_frame`] learns about a frame, as offsets into it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct FrameSummary {
+    /// The outer (underlay) frame.
+    pub outer: Layers,
+    /// The VXLAN or GENEVE tunnel, if the outer frame carries one.
+    pub tunnel: Option<Tunnel>,
+    /// The frame inside the tunnel, if one was parsed.
+    pub inner: Option<Layers>,
+    /// The innermost 5-tuple, if the innermost frame is IP.
+    pub tuple: Option<FiveTuple>,
+    /// Start of the innermost payload: after the UDP/TCP header, else after the IP headers, else
+    /// after the Ethernet header and tags, else (a tunnel whose payload is not parsed) after
+    /// the tunnel header.
+    pub payload_offset: u16,
+    /// End of the innermost payload (UDP length, IP length, or the end of the frame).
+    pub payload_end: u16,
+}
+
+impl FrameSummary {
+    /// The innermost frame's layers.
+    #[inline]
+    pub fn innermost(&self) -> &Layers {
+        self.inner.as_ref().unwrap_or(&self.outer)
+    }
+
+    /// The innermost payload as a slice of `frame` (the frame that was parsed).
+    #[inline]
+    pub fn payload<'a>(&self, frame: &'a [u8]) -> &'a [u8] {
+        frame
+            .get(usize::from(self.payload_offset)..usize::from(self.payload_end))
+            .unwrap_or(&[])
+    }
+
+    /// The innermost payload range.
+    #[inline]
+    pub fn payload_range(&self) -> core::ops::Range<usize> {
+        usize::from(self.payload_offset)..usize::from(self.payload_end)
+    }
+}
+
+/// What `parse_layers` learns beyond [`Layers`].
+struct Walk {
+    layers: Layers,
+    payload_offset: usize,
+    payload_end: usize,
+    dst_port: u16,
+}
+
+#[inline(always)]
+fn fail(kind: WireErrorKind, offset: usize, encapsulated: bool) -> WireError {
+    // Offsets never exceed MAX_FRAME_LEN (checked on entry), so this conversion is exact.
+    WireError {
+        kind,
+        offset: offset as u16,
+        encapsulated,
+    }
+}
+
+/// Parses a whole frame into a [`FrameSummary`].
+///
+/// One tunnel level is decapsulated: a VXLAN or GENEVE header behind the outer UDP destination
+/// port 4789 or 6081 (unless the outer packet is a fragment). A tunnel inside the tunnel is
+/// reported as plain UDP.
+///
+/// # Errors
+///
+/// A [`WireError`] for every malformed or truncated header, including in the inner frame.
+#[inline]
+pub fn parse_frame(frame: &[u8]) -> Result<FrameSummary, WireError> {
+    if frame.len() > MAX_FRAME_LEN {
+        return Err(fail(WireErrorKind::FrameTooLong, 0, false));
+    }
+    let mut tuple = None;
+    let outer = parse_layers(frame, 0, false, &mut tuple)?;
+    let mut summary = FrameSummary {
+        outer: outer.layers,
+        tunnel: None,
+        inner: None,
+        tuple,
+        payload_offset: outer.payload_offset as u16,
+        payload_end: outer.payload_end as u16,
+    };
+    let is_plain_udp = matches!(
+        outer.layers.l4,
+        Some(L4Info {
+            kind: L4Kind::Udp,
+            ..
+        })
+    ) && !outer.layers.fragment.is_fragment();
+    if !is_plain_udp || (outer.dst_port != VXLAN_PORT && outer.dst_port != GENEVE_PORT) {
+        return Ok(summary);
+    }
+    let start = outer.payload_offset;
+    let Some(udp_payload) = frame.get(start..outer.payload_end) else {
+        return Err(fail(WireErrorKind::Truncated(Layer::Udp), start, false));
+    };
+    let (tunnel, inner_start) = if outer.dst_port == VXLAN_PORT {
+        let (vx, _) =
+            VxlanHeader::ref_from_bytes_checked(udp_payload).map_err(|k| fail(k, start, false))?;
+        if vx.flags & VxlanHeader::FLAG_VNI_VALID == 0 {
+            return Err(fail(WireErrorKind::VxlanBadFlags(vx.flags), start, false));
+        }
+        let t = Tunnel {
+            kind: TunnelKind::Vxlan,
+            vni: vx.vni(),
+            offset: start as u16,
+            options_len: 0,
+            protocol: EtherType::TRANSPARENT_ETHERNET,
+        };
+        (t, start + VxlanHeader::LEN)
+    } else {
+        let (gn, rest) =
+            GeneveHeader::ref_from_bytes_checked(udp_payload).map_err(|k| fail(k, start, false))?;
+        if gn.version() != 0 {
+            return Err(fail(
+                WireErrorKind::GeneveBadVersion(gn.version()),
+                start,
+                false,
+            ));
+        }
+        let opt_len = gn.options_len();
+        let Some(options) = rest.get(..opt_len) else {
+            return Err(fail(WireErrorKind::Truncated(Layer::Geneve), start, false));
+        };
+        GeneveOptions::validate(options).map_err(|k| fail(k, start, false))?;
+        let t = Tunnel {
+            kind: TunnelKind::Geneve,
+            vni: gn.vni(),
+            offset: start as u16,
+            options_len: opt_len as u8,
+            protocol: gn.protocol(),
+        };
+        let inner_start = start + GeneveHeader::LEN + opt_len;
+        if t.protocol != EtherType::TRANSPARENT_ETHERNET || gn.is_control() {
+            summary.tunnel = Some(t);
+            summary.payload_offset = inner_start as u16;
+            return Ok(summary);
+        }
+        (t, inner_start)
+    };
+    summary.tunnel = Some(tunnel);
+    let Some(inner_frame) = frame.get(..outer.payload_end) else {
+        return Err(fail(WireErrorKind::Truncated(Layer::Udp), start, false));
+    };
+    let mut inner_tuple = None;
+    let inner = parse_layers(inner_frame, inner_start, true, &mut inner_tuple)?;
+    summary.inner = Some(inner.layers);
+    summary.tuple = inner_tuple;
+    summary.payload_offset = inner.payload_offset as u16;
+    summary.payload_end = inner.payload_end as u16;
+    Ok(summary)
+}
+
+/// Parses Ethernet, tags, IP and UDP/TCP starting at `start`; `frame` ends where this frame
+/// ends (the outer frame's end, or the end of the tunnel's UDP payload). Offsets are absolute.
+#[inline(always)]
+fn parse_layers(
+    frame: &[u8],
+    start: usize,
+    encapsulated: bool,
+    tuple: &mut Option<FiveTuple>,
+) -> Result<Walk, WireError> {
+    let end = frame.len();
+    let err = |kind, off| fail(kind, off, encapsulated);
+    let at = |off: usize| frame.get(off..).unwrap_or(&[]);
+
+    let (eth, _) = EthernetHeader::ref_from_bytes_checked(at(start)).map_err(|k| err(k, start))?;
+    let mut layers = Layers {
+        eth_offset: start as u16,
+        ..Layers::EMPTY
+    };
+    let mut ethertype = eth.ethertype();
+    let mut off = start + EthernetHeader::LEN;
+    while ethertype.is_vlan_tag() {
+        let (tag, _) = VlanTag::ref_from_bytes_checked(at(off)).map_err(|k| err(k, off))?;
+        if !layers.vlans.push(tag.vid()) {
+            return Err(err(WireErrorKind::VlanDepthExceeded, off));
+        }
+        ethertype = tag.ethertype();
+        off += VlanTag::LEN;
+    }
+    layers.ethertype = ethertype;
+
+    let l3_off = off;
+    let (l3, src_dst): (L3Info, ([u8; 16], [u8; 16], IpFamily)) = match ethertype {
+        EtherType::IPV4 => {
+            let (ip, _) =
+                Ipv4Header::ref_from_bytes_checked(at(l3_off)).map_err(|k| err(k, l3_off))?;
+            if ip.version() != 4 {
+                return Err(err(WireErrorKind::Ipv4BadVersion(ip.version()), l3_off));
+            }
+            let hl = ip.header_len();
+            if hl < Ipv4Header::LEN {
+                return Err(err(
+                    WireErrorKind::Ipv4BadHeaderLength(ip.version_ihl & 0x0F),
+                    l3_off,
+                ));
+            }
+            let total = usize::from(ip.total_len());
+            if total < hl {
+                return Err(err(
+                    WireErrorKind::Ipv4BadTotalLength(ip.total_len()),
+                    l3_off,
+                ));
+            }
+            let l3_end = l3_off + total;
+            if l3_end > end {
+                return Err(err(WireErrorKind::Truncated(Layer::Ipv4), l3_off));
+            }
+            let id = u32::from(ip.ident.get());
+            let frag_off = ip.frag_offset();
+            layers.fragment = if frag_off != 0 {
+                Fragment::Later {
+                    id,
+                    offset: frag_off,
+                }
+            } else if ip.more_fragments() {
+                Fragment::First { id }
+            } else {
+                Fragment::None
+            };
+            let mut src = [0u8; 16];
+            let mut dst = [0u8; 16];
+            if let (Some(s), Some(d)) = (src.get_mut(..4), dst.get_mut(..4)) {
+                s.copy_from_slice(&ip.src);
+                d.copy_from_slice(&ip.dst);
+            }
+            let info = L3Info {
+                kind: L3Kind::Ipv4,
+                offset: l3_off as u16,
+                end: l3_end as u16,
+                upper_offset: (l3_off + hl) as u16,
+                protocol: ip.protocol(),
+                ext_headers: 0,
+            };
+            (info, (src, dst, IpFamily::V4))
+        }
+        EtherType::IPV6 => {
+            let (ip, _) =
+                Ipv6Header::ref_from_bytes_checked(at(l3_off)).map_err(|k| err(k, l3_off))?;
+            if ip.version() != 6 {
+                return Err(err(WireErrorKind::Ipv6BadVersion(ip.version()), l3_off));
+            }
+            let l3_end = l3_off + Ipv6Header::LEN + usize::from(ip.payload_len());
+            if l3_end > end {
+                return Err(err(WireErrorKind::Truncated(Layer::Ipv6), l3_off));
+            }
+            let packet = frame.get(..l3_end).unwrap_or(&[]);
+            let mut next = ip.next_header();
+            let mut p = l3_off + Ipv6Header::LEN;
+            let mut count = 0usize;
+            loop {
+                match next {
+                    IpProtocol::HOP_BY_HOP
+                    | IpProtocol::IPV6_ROUTING
+                    | IpProtocol::IPV6_DEST_OPTS
+                    | IpProtocol::AH
+                    | IpProtocol::MOBILITY
+                    | IpProtocol::HIP
+                    | IpProtocol::SHIM6 => {
+                        if next == IpProtocol::HOP_BY_HOP && count != 0 {
+                            return Err(err(WireErrorKind::Ipv6HopByHopNotFirst, p));
+                        }
+                        if count >= MAX_IPV6_EXT_HEADERS {
+                            return Err(err(WireErrorKind::Ipv6ExtensionChainTooLong, p));
+                        }
+                        let (ext, _) =
+                            Ipv6ExtHeader::ref_from_bytes_checked(packet.get(p..).unwrap_or(&[]))
+                                .map_err(|k| err(k, p))?;
+                        let len = ext.total_len(next);
+                        if p + len > l3_end {
+                            return Err(err(WireErrorKind::Truncated(Layer::Ipv6Extension), p));
+                        }
+                        next = IpProtocol(ext.next_header);
+                        p += len;
+                        count += 1;
+                    }
+                    IpProtocol::IPV6_FRAGMENT => {
+                        if count >= MAX_IPV6_EXT_HEADERS {
+                            return Err(err(WireErrorKind::Ipv6ExtensionChainTooLong, p));
+                        }
+                        let (fh, _) = Ipv6FragmentHeader::ref_from_bytes_checked(
+                            packet.get(p..).unwrap_or(&[]),
+                        )
+                        .map_err(|k| err(k, p))?;
+                        next = IpProtocol(fh.next_header);
+                        p += Ipv6FragmentHeader::LEN;
+                        count += 1;
+                        let id = fh.ident.get();
+                        if fh.frag_offset() != 0 {
+                            layers.fragment = Fragment::Later {
+                                id,
+                                offset: fh.frag_offset(),
+                            };
+                            break;
+                        } else if fh.more_fragments() {
+                            layers.fragment = Fragment::First { id };
+                        }
+                    }
+                    _ => break,
+                }
+            }
+            let info = L3Info {
+                kind: L3Kind::Ipv6,
+                offset: l3_off as u16,
+                end: l3_end as u16,
+                upper_offset: p as u16,
+                protocol: next,
+                ext_headers: count as u8,
+            };
+            (info, (ip.src, ip.dst, IpFamily::V6))
+        }
+        _ => {
+            return Ok(Walk {
+                layers,
+                payload_offset: l3_off,
+                payload_end: end,
+                dst_port: 0,
+            });
+        }
+    };
+    layers.l3 = Some(l3);
+
+    let upper = usize::from(l3.upper_offset);
+    let l3_end = usize::from(l3.end);
+    let mut five = FiveTuple {
+        src: src_dst.0,
+        dst: src_dst.1,
+        src_port: 0,
+        dst_port: 0,
+        protocol: l3.protocol,
+        family: src_dst.2,
+    };
+    let mut walk = Walk {
+        layers,
+        payload_offset: upper,
+        payload_end: l3_end,
+        dst_port: 0,
+    };
+    if !matches!(layers.fragment, Fragment::Later { .. }) {
+        let segment = frame.get(upper..l3_end).unwrap_or(&[]);
+        match l3.protocol {
+            IpProtocol::UDP => {
+                let (udp, _) =
+                    UdpHeader::ref_from_bytes_checked(segment).map_err(|k| err(k, upper))?;
+                let ulen = usize::from(udp.length());
+                if layers.fragment.is_fragment() {
+                    // The UDP length counts the whole datagram; this fragment holds only part.
+                    walk.payload_end = l3_end;
+                } else if ulen < UdpHeader::LEN || ulen > segment.len() {
+                    return Err(err(WireErrorKind::UdpBadLength(udp.length()), upper));
+                } else {
+                    walk.payload_end = upper + ulen;
+                }
+                walk.payload_offset = upper + UdpHeader::LEN;
+                walk.dst_port = udp.dst_port();
+                five.src_port = udp.src_port();
+                five.dst_port = walk.dst_port;
+                walk.layers.l4 = Some(L4Info {
+                    kind: L4Kind::Udp,
+                    offset: upper as u16,
+                    header_len: 8,
+                });
+            }
+            IpProtocol::TCP => {
+                let (tcp, _) =
+                    TcpHeader::ref_from_bytes_checked(segment).map_err(|k| err(k, upper))?;
+                let hl = tcp.header_len();
+                if hl < TcpHeader::LEN || hl > segment.len() {
+                    let doff = (tcp.offset_flags.get() >> 12) as u8;
+                    return Err(err(WireErrorKind::TcpBadDataOffset(doff), upper));
+                }
+                walk.payload_offset = upper + hl;
+                walk.dst_port = tcp.dst_port();
+                five.src_port = tcp.src_port();
+                five.dst_port = walk.dst_port;
+                walk.layers.l4 = Some(L4Info {
+                    kind: L4Kind::Tcp,
+                    offset: upper as u16,
+                    header_len: hl as u8,
+                });
+            }
+            _ => {}
+        }
+    }
+    *tuple = Some(five);
+    Ok(walk)
+}
+
+#[cfg(test)]
+mod tests;
