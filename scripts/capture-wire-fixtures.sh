@@ -123,7 +123,7 @@ def tcp_server(args):
         ls.bind((host, int(port)))
         ls.listen(16)
         threading.Thread(target=serve, args=(ls,), daemon=True).start()
-    print('ready', flush=True)
+    print('ready %d' % os.getpid(), flush=True)
     while True:
         time.sleep(3600)
 
@@ -224,8 +224,10 @@ def mac(b): return ':'.join('%02x' % x for x in b)
 def ip6s(b): return socket.inet_ntop(socket.AF_INET6, b)
 def ip4s(b): return socket.inet_ntop(socket.AF_INET, b)
 
-def dissect(f, base=0, depth=0):
-    """Return a list of (key, value) facts; offsets are absolute in the frame."""
+def dissect(f, base=0, depth=0, info=None):
+    """Return a list of (key, value) facts; offsets are absolute in the frame.
+    Also fills `info` (dict) with the summary-table fields."""
+    info = {} if info is None else info
     r = []
     o = base
     r.append(('eth', '%s -> %s' % (mac(f[o + 6:o + 12]), mac(f[o:o + 6]))))
@@ -239,13 +241,17 @@ def dissect(f, base=0, depth=0):
         chain.append('0x%04x' % et)
         o += 4
     r.append(('ethertypes', ' > '.join(chain)))
+    info['chain'] = ' > '.join(chain)
+    info['vlans'] = '/'.join(v.split()[1][4:] for v in vlans) or '-'
     if vlans:
         r.append(('vlan tags (outer first)', '; '.join(vlans)))
     r.append(('L3 offset', o))
+    info['l3'] = o
     l4 = proto = None
     frag_later = False
     if et == 0x0806:
         htype, ptype, hl, pl, op = struct.unpack('!HHBBH', f[o:o + 8])
+        info.update(src=ip4s(f[o + 14:o + 18]), dst=ip4s(f[o + 24:o + 28]), proto='ARP op=%d' % op)
         r.append(('ARP', 'htype=%d ptype=0x%04x op=%d sha=%s spa=%s tha=%s tpa=%s' % (
             htype, ptype, op, mac(f[o + 8:o + 14]), ip4s(f[o + 14:o + 18]), mac(f[o + 18:o + 24]), ip4s(f[o + 24:o + 28]))))
         r.append(('frame len', len(f) - base))
@@ -253,6 +259,9 @@ def dissect(f, base=0, depth=0):
     if et == 0x0800:
         vihl, tos, tot, ident, ff, ttl, proto, csum = struct.unpack('!BBHHHBBH', f[o:o + 12])
         ihl = (vihl & 0xf) * 4
+        info.update(src=ip4s(f[o + 12:o + 16]), dst=ip4s(f[o + 16:o + 20]), ipproto=proto)
+        if ihl > 20: info['l3x'] = 'IHL=%d' % (ihl // 4)
+        if ff & 0x3fff & ~0x4000: info['frag'] = 'off=%d MF=%d' % ((ff & 0x1fff) * 8, (ff >> 13) & 1)
         r.append(('IPv4', '%s -> %s proto=%d ihl=%d(%d bytes) total_len=%d id=0x%04x ttl=%d flags=%s frag_offset=%d(bytes)' % (
             ip4s(f[o + 12:o + 16]), ip4s(f[o + 16:o + 20]), proto, ihl // 4, ihl, tot, ident, ttl,
             ('DF' if ff & 0x4000 else '') + ('MF' if ff & 0x2000 else '') or 'none', (ff & 0x1fff) * 8)))
@@ -263,6 +272,8 @@ def dissect(f, base=0, depth=0):
         o += ihl
     elif et == 0x86dd:
         plen, nh, hlim = struct.unpack('!HBB', f[o + 4:o + 8])
+        info.update(src=ip6s(f[o + 8:o + 24]), dst=ip6s(f[o + 24:o + 40]))
+        exts = []
         r.append(('IPv6', '%s -> %s payload_len=%d next_header=%d hop_limit=%d' % (
             ip6s(f[o + 8:o + 24]), ip6s(f[o + 24:o + 40]), plen, nh, hlim)))
         end = o + 40 + plen
@@ -274,6 +285,7 @@ def dissect(f, base=0, depth=0):
                 nnh, _, offm, ident = struct.unpack('!BBHI', f[o:o + 8])
                 ext.append('Fragment@%d(len 8, frag_offset=%d bytes, M=%d, id=0x%08x)' % (o, offm & 0xfff8, offm & 1, ident))
                 frag_later = (offm & 0xfff8) != 0
+                info['frag'] = 'off=%d M=%d' % (offm & 0xfff8, offm & 1)
                 hl = 8
             else:
                 nnh, hlen = f[o], f[o + 1]
@@ -285,22 +297,28 @@ def dissect(f, base=0, depth=0):
                         n = (hlen * 8) // 16
                         extra += ', last_entry=%d, segments=[%s]' % (f[o + 4], ', '.join(ip6s(f[o + 8 + 16 * i:o + 24 + 16 * i]) for i in range(n)))
                 ext.append('%s@%d(len %d%s, bytes %s)' % (names[nh], o, hl, extra, f[o:o + min(hl, 8)].hex() + ('...' if hl > 8 else '')))
+            exts.append('%s@%d' % ({0: 'HBH', 43: 'RH', 44: 'FH', 60: 'DO'}[nh], o))
             nh = nnh
             o += hl
+        if exts: info['l3x'] = ' '.join(exts)
         if ext:
             r.append(('IPv6 ext headers', ' > '.join(ext)))
         proto = nh
+        info['ipproto'] = nh
         r.append(('upper-layer protocol', nh))
     else:
         r.append(('frame len', len(f) - base))
         return r
     if frag_later:
         r.append(('L4', 'none (non-first fragment); fragment data @%d len %d' % (o, end - o)))
+        info.update(l4='-', payoff=o, paylen=end - o)
         r.append(('frame len', len(f) - base))
         return r
     r.append(('L4 offset', o))
+    info['l4'] = o
     if proto == 17:
         sp, dp, ulen, uc = struct.unpack('!HHHH', f[o:o + 8])
+        info.update(sport=sp, dport=dp)
         r.append(('UDP', '%d -> %d udp_len=%d checksum=0x%04x' % (sp, dp, ulen, uc)))
         pay = o + 8
         plen = end - pay
@@ -308,6 +326,7 @@ def dissect(f, base=0, depth=0):
             r.append(('note', 'UDP length says %d payload bytes, %d present in this fragment' % (ulen - 8, plen)))
     elif proto == 6:
         sp, dp, seq, ack, offfl, win = struct.unpack('!HHIIHH', f[o:o + 16])
+        info.update(sport=sp, dport=dp)
         doff = (offfl >> 12) * 4
         flags = offfl & 0x1ff
         fl = ''.join(n for b, n in ((0x02, 'S'), (0x10, 'A'), (0x08, 'P'), (0x01, 'F'), (0x04, 'R')) if flags & b)
@@ -324,12 +343,15 @@ def dissect(f, base=0, depth=0):
     else:
         pay, plen = o, end - o
     r.append(('L4 payload', 'offset %d len %d' % (pay, plen)))
+    info.update(payoff=pay, paylen=plen)
     if proto == 17 and len(f) >= pay + 8:
         dp = struct.unpack('!H', f[o + 2:o + 4])[0]
         if dp == 4789:
             flags, vni = struct.unpack('!B3xI', f[pay:pay + 8])
             r.append(('VXLAN', 'flags=0x%02x VNI=%d, inner Ethernet @%d' % (flags, vni >> 8, pay + 8)))
-            r += [('inner ' + k, v) for k, v in dissect(f, pay + 8, depth + 1)]
+            info['tunnel'] = 'VXLAN VNI %d' % (vni >> 8)
+            info['inner'] = {}
+            r += [('inner ' + k, v) for k, v in dissect(f, pay + 8, depth + 1, info['inner'])]
         elif dp == 6081:
             vo, fl, ptype, vni = struct.unpack('!BBHI', f[pay:pay + 8])
             optlen = (vo & 0x3f) * 4
@@ -339,14 +361,19 @@ def dissect(f, base=0, depth=0):
                 oc, ot, ol = struct.unpack('!HBB', f[pay + 8:pay + 12])
                 r.append(('GENEVE option', 'class=0x%04x type=0x%02x data_len=%d bytes data=%s' % (
                     oc, ot, (ol & 0x1f) * 4, f[pay + 12:pay + 12 + (ol & 0x1f) * 4].hex())))
-            r += [('inner ' + k, v) for k, v in dissect(f, pay + 8 + optlen, depth + 1)]
+            info['tunnel'] = 'GENEVE VNI %d optlen %d' % (vni >> 8, optlen)
+            info['inner'] = {}
+            r += [('inner ' + k, v) for k, v in dissect(f, pay + 8 + optlen, depth + 1, info['inner'])]
         elif plen and all(32 <= b < 127 or b in (10, 13) for b in f[pay:end]):
-            r.append(('payload text', repr(f[pay:end].decode())))
+            r.append(('payload text', ptext(f[pay:end])))
     elif plen and all(32 <= b < 127 or b in (10, 13) for b in f[pay:end]):
-        r.append(('payload text', repr(f[pay:end].decode())))
+        r.append(('payload text', ptext(f[pay:end])))
     if base == 0:
         r.append(('frame len', len(f)))
     return r
+
+def ptext(b):
+    return repr(b.decode()) if len(b) <= 64 else repr(b[:64].decode()) + '... (%d bytes)' % len(b)
 
 def tcp_opts(b):
     out, i = [], 0
@@ -364,6 +391,24 @@ def tcp_opts(b):
         i += l
     return ', '.join(out)
 
+def summary(args):
+    cols = ['file', 'bytes', 'ethertypes', 'VLAN ids', 'L3@', 'src -> dst', 'L3 extra', 'fragment', 'proto', 'sport -> dport', 'L4@', 'payload@', 'payload len', 'tunnel']
+    print('| ' + ' | '.join(cols) + ' |')
+    print('|' + '---|' * len(cols))
+    def row(name, n, i):
+        pn = {1: 'ICMP', 6: 'TCP', 17: 'UDP', 58: 'ICMPv6'}
+        proto = i.get('proto') or pn.get(i.get('ipproto'), str(i.get('ipproto', '-')))
+        ports = '%d -> %d' % (i['sport'], i['dport']) if 'sport' in i else '-'
+        print('| ' + ' | '.join(str(x) for x in [name, n, i['chain'], i['vlans'], i['l3'], '%s -> %s' % (i.get('src'), i.get('dst')),
+              i.get('l3x', '-'), i.get('frag', '-'), proto, ports, i.get('l4', '-'), i.get('payoff', '-'), i.get('paylen', '-'), i.get('tunnel', '-')]) + ' |')
+    for p in args:
+        f = open(p, 'rb').read()
+        i = {}
+        dissect(f, 0, 0, i)
+        row('`%s`' % os.path.basename(p), len(f), i)
+        if 'inner' in i:
+            row('(inner)', '', i['inner'])
+
 def describe(args):
     for p in args:
         f = open(p, 'rb').read()
@@ -376,7 +421,7 @@ def describe(args):
         print()
 
 CMDS = {'udp': udp_send, 'tcp': tcp_client, 'tcpserver': tcp_server, 'mldjoin': mld_join,
-        'bpfvlan': bpf_vlan, 'extract': extract, 'geneve': geneve, 'describe': describe}
+        'bpfvlan': bpf_vlan, 'extract': extract, 'geneve': geneve, 'describe': describe, 'summary': summary}
 CMDS[sys.argv[1]](sys.argv[2:])
 PYEOF
 
@@ -468,6 +513,7 @@ inb python3 "$FX" tcpserver 10.0.0.2:5001 '[fd00::2]:5011' 192.168.42.2:5042 >"$
 BG_PIDS+=($!)
 for _ in $(seq 100); do grep -q ready "$WORK/server.log" && break; sleep 0.05; done
 grep -q ready "$WORK/server.log" || { cat "$WORK/server.log" >&2; die "tcp server did not start"; }
+BG_PIDS+=("$(awk '/^ready/ {print $2}' "$WORK/server.log")")   # the python process itself
 sleep 1
 
 rm -f "$OUT"/*.bin
@@ -583,7 +629,11 @@ for n in $ORDER; do
 done
 {
     sed -n '/^: <<.README_HEAD.$/,/^README_HEAD$/p' "${BASH_SOURCE[0]}" | sed '1d;$d'
-    echo "## Per-file facts (decoded from the files written by this run)"
+    echo "## Summary (decoded from the files written by this run)"
+    echo
+    python3 "$FX" summary "${files[@]}"
+    echo
+    echo "## Per-file facts"
     echo
     python3 "$FX" describe "${files[@]}"
 } >"$OUT/README.md"
@@ -593,4 +643,92 @@ exit 0
 
 # The README head is kept here so the script stays the single source of truth.
 : <<'README_HEAD'
+# Wire fixtures: real kernel-generated Ethernet frames
+
+Every `*.bin` file here is exactly one Ethernet frame as captured by `tcpdump`
+(libpcap, `-w`) on a Linux veth interface: destination MAC first, no pcap
+record header, no preamble, no FCS. veth does not pad short frames, so several
+frames are shorter than the 60-byte Ethernet minimum (e.g. `arp.bin` is 42).
+
+All files (and this README) are produced by
+[`scripts/capture-wire-fixtures.sh`](../../../scripts/capture-wire-fixtures.sh)
+(run as root: `sudo scripts/capture-wire-fixtures.sh`). The README facts below
+are decoded from the written files by the script and were cross-checked with
+`tcpdump -r <pcap> -n -e -vv -XX`. All offsets are 0-based byte offsets from
+the first byte of the frame (inner-frame offsets too). "payload" means the
+bytes after the L4 header (UDP: after 8 bytes; TCP: after the data offset;
+ICMP: after the 8-byte echo header; ICMPv6: after the 4-byte type/code/checksum).
+For non-first fragments there is no L4 header: "L4@" is `-` and "payload@" /
+"payload len" give the fragment data (right after the IPv4 header / the IPv6
+Fragment header). "L3 extra" lists IPv4 IHL when > 5, or IPv6 extension
+headers as `NAME@offset` (HBH hop-by-hop, RH routing, FH fragment, DO
+destination options). In the tunnel rows, "(inner)" gives the inner frame,
+with offsets still counted from the start of the outer frame.
+
+Stable across re-runs: MACs, addresses, ports, VNIs, VLAN ids, protocol/ext
+header chains, all offsets and lengths, payload bytes. Different on every
+re-run: IPv4 identification, IPv6 flow label, TCP seq/ack/timestamps, ICMP echo
+id, the IPv6 fragment identification, and the checksums covering them. The TCP
+window-scale value in SYNs depends on the host's memory sizing.
+
+## Topology
+
+Two network namespaces, A (sender, where all traffic originates) and B
+(receiver). Frames are captured in A on the sending interface. Checksum
+offload is switched off (`ethtool -K <dev> tx off`), so all checksums in the
+frames are real and correct (tcpdump: "sum ok"/"correct"; the outer VXLAN UDP
+checksums are non-zero too). UDP checksums in fragments can only be verified
+after reassembly. Static neighbour entries avoid ARP/ND noise.
+
+| link (A <-> B) | A side | B side | purpose |
+|---|---|---|---|
+| `va` <-> `vb` | 02:00:00:00:00:0a, 10.0.0.1/24, fd00::1/64 | 02:00:00:00:00:0b, 10.0.0.2/24, fd00::2/64 | plain IPv4/IPv6, underlay for VXLAN/GENEVE |
+| `vla` <-> `vlb` | 02:00:00:00:01:0a, 10.100.0.1/24 | 02:00:00:00:01:0b (10.100.0.2 neighbour) | 802.1Q vid 100 |
+| `vqa` <-> `vqb` | 02:00:00:00:02:0a, 10.200.0.1/24 | 02:00:00:00:02:0b (10.200.0.2 neighbour) | 802.1ad vid 200 + 802.1Q vid 300 |
+| `vx0` (vxlan id 42, dstport 4789, srcport 50000 50001, local 10.0.0.1 remote 10.0.0.2 dev va) | 02:00:00:00:42:0a, 192.168.42.1/24 | 02:00:00:00:42:0b, 192.168.42.2/24 | VXLAN, IPv4 underlay |
+| `vx6` (vxlan id 43, same, local fd00::1 remote fd00::2) | 02:00:00:00:43:0a, 192.168.43.1/24 | 02:00:00:00:43:0b, 192.168.43.2/24 | VXLAN, IPv6 underlay |
+| `ovl77` (vxlan id 77, used only as a source of a real inner frame) | 02:00:00:00:77:0a, 192.168.77.1/24 | 02:00:00:00:77:0b, 192.168.77.2/24 | inner frame of the GENEVE fixtures |
+
+VLAN tags: the test kernel had no 8021q driver, so the tags are pushed by the
+kernel itself via a tc-BPF egress program on `vla` / `vqa` that calls
+`bpf_skb_vlan_push()` (802.1Q 100; resp. 802.1Q 300 then 802.1ad 200, the last
+push becoming the outer tag), with tx-vlan offload off so the tags are in-band.
+The bytes are what an 8021q device (`ip link add link vla name vla.100 type vlan id 100`,
+`... type vlan protocol 802.1ad id 200` + inner `id 300`) emits.
+
+GENEVE: the kernel had no geneve driver either. The outer Ethernet/IPv4/UDP
+headers (10.0.0.1:50000 -> 10.0.0.2:6081) are built by the kernel for an
+ordinary UDP socket; the 8-byte GENEVE header (+ option) is built by the script;
+the inner Ethernet frame is a real frame captured on `ovl77`.
+
+## How each file was generated
+
+Senders are small Python socket calls in the script (`fx.py udp|tcp|mldjoin`)
+bound to fixed source ports; a Python TCP server listens in B on 10.0.0.2:5001,
+[fd00::2]:5011 and 192.168.42.2:5042.
+
+| file | traffic (in namespace A) | captured on, tcpdump filter, frame picked |
+|---|---|---|
+| `arp.bin` | `ping -n -c1 -W1 10.0.0.3` (no neighbour entry -> kernel ARP request) | va, `arp`, 1st |
+| `ipv4_udp.bin` | UDP 10.0.0.1:40000 -> 10.0.0.2:5000, payload `hello ipv4 udp\n` | va, `udp and src host 10.0.0.1 and dst port 5000`, 1st |
+| `ipv4_tcp_syn.bin` | TCP connect 10.0.0.1:40001 -> 10.0.0.2:5001 | va, `tcp and src host 10.0.0.1 and dst port 5001`, 1st (SYN) |
+| `ipv4_tcp_data.bin` | same connection, `send("hello ipv4 tcp\n")` | same capture, frame containing the payload (PSH/ACK) |
+| `ipv4_options.bin` | `ping -n -R -c1 -W1 10.0.0.2` (record route, IHL 15) | va, `icmp and src host 10.0.0.1`, 1st |
+| `ipv4_options_udp.bin` | UDP 10.0.0.1:40002 -> 10.0.0.2:5002 `hello ipv4 options\n`, `setsockopt(IP_OPTIONS, 01 07 07 04 00 00 00 00)` (NOP + record route with one slot, IHL 7) | va, `udp and src host 10.0.0.1 and dst port 5002`, 1st |
+| `ipv4_frag_first.bin`, `ipv4_frag_later.bin`, `ipv4_frag_last.bin` | UDP 10.0.0.1:40003 -> 10.0.0.2:5003, 3000-byte payload (`0-9a-zA-Z` repeated), `IP_MTU_DISCOVER=IP_PMTUDISC_DONT`, MTU 1500 | va, `ip proto 17 and src host 10.0.0.1`, 1st / 2nd / 3rd fragment |
+| `vlan_udp.bin` | UDP 10.100.0.1:40100 -> 10.100.0.2:5100 `hello vlan 100\n` | vla, `vlan and udp`, 1st |
+| `qinq_udp.bin` | UDP 10.200.0.1:40200 -> 10.200.0.2:5200 `hello qinq 200/300\n` | vqa, `vlan and vlan and udp`, 1st |
+| `ipv6_udp.bin` | UDP [fd00::1]:40010 -> [fd00::2]:5010 `hello ipv6 udp\n` | va, `ip6 and udp and src host fd00::1 and dst port 5010`, 1st |
+| `ipv6_tcp_syn.bin` | TCP connect [fd00::1]:40011 -> [fd00::2]:5011 | va, `ip6 and tcp and src host fd00::1 and dst port 5011`, 1st (SYN) |
+| `ipv6_tcp_data.bin` | same connection, `send("hello ipv6 tcp\n")` | same capture, frame containing the payload |
+| `ipv6_frag_first.bin`, `ipv6_frag_later.bin`, `ipv6_frag_last.bin` | UDP [fd00::1]:40012 -> [fd00::2]:5012, 3000-byte payload, `IPV6_MTU_DISCOVER=IPV6_PMTUDISC_DONT` | va, `ip6 and src host fd00::1 and ip6[6] = 44`, 1st / 2nd / 3rd |
+| `ipv6_hopbyhop.bin` | `setsockopt(IPV6_JOIN_GROUP, ff12::db8:1 on va)` -> kernel MLDv2 report (Hop-by-Hop with Router Alert + PadN, ICMPv6 type 143) | va, `ip6 and ip6[6] = 0 and ether src 02:00:00:00:00:0a`, frame containing the group address |
+| `ipv6_dstopts_udp.bin` | UDP [fd00::1]:40013 -> [fd00::2]:5013 `hello ipv6 dstopts\n`, `setsockopt(IPV6_DSTOPTS, 00 00 1e 04 de ad be ef)` (option type 0x1e, 4 data bytes) | va, `ip6 and src host fd00::1 and ip6[6] = 60`, 1st |
+| `ipv6_routing_udp.bin` | UDP [fd00::1]:40014 -> [fd00::3]:5014 `hello ipv6 srh\n`, `setsockopt(IPV6_RTHDR, SRH type 4, segments_left 1, last_entry 1, segments [::, fd00::2])`; the kernel puts segments[1]=fd00::2 in the IPv6 destination and the final destination fd00::3 into segments[0] | va, `ip6 and src host fd00::1 and ip6[6] = 43`, 1st |
+| `vxlan_udp.bin` | UDP 192.168.42.1:40042 -> 192.168.42.2:4242 `hello vxlan udp\n` over vx0 | va, `udp and src host 10.0.0.1 and dst port 4789`, 1st |
+| `vxlan_tcp.bin` | TCP 192.168.42.1:40043 -> 192.168.42.2:5042, `send("hello vxlan tcp\n")` over vx0 | same filter, frame containing the payload (inner PSH/ACK) |
+| `vxlan_ipv6_underlay.bin` | UDP 192.168.43.1:40043 -> 192.168.43.2:4343 `hello vxlan over ipv6\n` over vx6 | va, `ip6 and udp and src host fd00::1 and dst port 4789`, 1st |
+| `geneve_udp.bin` | inner: UDP 192.168.77.1:40077 -> 192.168.77.2:7777 `hello geneve\n` captured on ovl77; sent as GENEVE (VNI 77, no options) payload of UDP 10.0.0.1:50000 -> 10.0.0.2:6081 | va, `udp and src host 10.0.0.1 and dst port 6081`, 1st |
+| `geneve_options_udp.bin` | same, GENEVE header with one option: class 0xffff, type 0x01, 4 data bytes de ad be ef (opt_len 8 bytes) | same |
+
 README_HEAD
