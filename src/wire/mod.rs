@@ -469,22 +469,31 @@ impl FrameSummary {
     }
 }
 
-/// What `parse_layers` learns beyond [`Layers`].
-struct Walk {
-    layers: Layers,
+impl FrameSummary {
+    /// A summary of an empty frame: a starting value for [`parse_frame_into`], e.g. to fill a
+    /// burst's array of summaries once at setup.
+    pub const EMPTY: Self = Self {
+        outer: Layers::EMPTY,
+        tunnel: None,
+        inner: None,
+        tuple: None,
+        payload_offset: 0,
+        payload_end: 0,
+    };
+}
+
+/// Where the innermost payload lies, and the UDP destination port of a whole (unfragmented)
+/// UDP datagram (0 otherwise), from `parse_layers`.
+struct Ends {
     payload_offset: usize,
     payload_end: usize,
-    dst_port: u16,
+    udp_dst_port: u16,
 }
 
 #[inline(always)]
 fn fail(kind: WireErrorKind, offset: usize, encapsulated: bool) -> WireError {
     // Offsets never exceed MAX_FRAME_LEN (checked on entry), so this conversion is exact.
-    WireError {
-        kind,
-        offset: offset as u16,
-        encapsulated,
-    }
+    WireError { kind, offset: offset as u16, encapsulated }
 }
 
 /// Parses a whole frame into a [`FrameSummary`].
@@ -498,165 +507,155 @@ fn fail(kind: WireErrorKind, offset: usize, encapsulated: bool) -> WireError {
 /// A [`WireError`] for every malformed or truncated header, including in the inner frame.
 #[inline]
 pub fn parse_frame(frame: &[u8]) -> Result<FrameSummary, WireError> {
+    let mut summary = FrameSummary::EMPTY;
+    parse_frame_into(frame, &mut summary)?;
+    Ok(summary)
+}
+
+/// [`parse_frame`] writing into `out` in place: the hot path keeps one array of summaries per
+/// burst and parses into its slots, so no summary is copied. Every field of `out` is
+/// overwritten on success; after an error `out` holds a partial parse and must not be read.
+///
+/// # Errors
+///
+/// As [`parse_frame`].
+#[inline]
+pub fn parse_frame_into(frame: &[u8], out: &mut FrameSummary) -> Result<(), WireError> {
     if frame.len() > MAX_FRAME_LEN {
         return Err(fail(WireErrorKind::FrameTooLong, 0, false));
     }
-    let mut tuple = None;
-    let outer = parse_layers(frame, 0, false, &mut tuple)?;
-    let mut summary = FrameSummary {
-        outer: outer.layers,
-        tunnel: None,
-        inner: None,
-        tuple,
-        payload_offset: outer.payload_offset as u16,
-        payload_end: outer.payload_end as u16,
-    };
-    let is_plain_udp = matches!(
-        outer.layers.l4,
-        Some(L4Info {
-            kind: L4Kind::Udp,
-            ..
-        })
-    ) && !outer.layers.fragment.is_fragment();
-    if !is_plain_udp || (outer.dst_port != VXLAN_PORT && outer.dst_port != GENEVE_PORT) {
-        return Ok(summary);
+    // Everything is computed in locals and stored once: reading back fields just written
+    // (partial stores, then a wide load) stalls store-to-load forwarding on x86 and Arm.
+    let outer = parse_layers(frame, 0, false, &mut out.outer, &mut out.tuple)?;
+    out.payload_offset = outer.payload_offset as u16;
+    out.payload_end = outer.payload_end as u16;
+    out.inner = None;
+    if outer.udp_dst_port != VXLAN_PORT && outer.udp_dst_port != GENEVE_PORT {
+        out.tunnel = None;
+        return Ok(());
     }
+    decapsulate(frame, outer, out)
+}
+
+/// Parses the tunnel header behind the outer UDP payload and, when it carries Ethernet, the
+/// inner frame.
+#[inline]
+fn decapsulate(frame: &[u8], outer: Ends, out: &mut FrameSummary) -> Result<(), WireError> {
     let start = outer.payload_offset;
-    let Some(udp_payload) = frame.get(start..outer.payload_end) else {
+    // The inner frame ends where the outer UDP payload ends.
+    let Some(inner_frame) = frame.get(..outer.payload_end) else {
         return Err(fail(WireErrorKind::Truncated(Layer::Udp), start, false));
     };
-    let (tunnel, inner_start) = if outer.dst_port == VXLAN_PORT {
-        let (vx, _) =
-            VxlanHeader::ref_from_bytes_checked(udp_payload).map_err(|k| fail(k, start, false))?;
+    let udp_payload = inner_frame.get(start..).unwrap_or(&[]);
+    let (tunnel, inner_start) = if outer.udp_dst_port == VXLAN_PORT {
+        let (vx, _) = VxlanHeader::ref_from_bytes_checked(udp_payload).map_err(|k| fail(k, start, false))?;
         if vx.flags & VxlanHeader::FLAG_VNI_VALID == 0 {
             return Err(fail(WireErrorKind::VxlanBadFlags(vx.flags), start, false));
         }
-        let t = Tunnel {
+        let tunnel = Tunnel {
             kind: TunnelKind::Vxlan,
             vni: vx.vni(),
             offset: start as u16,
             options_len: 0,
             protocol: EtherType::TRANSPARENT_ETHERNET,
         };
-        (t, start + VxlanHeader::LEN)
+        (tunnel, start + VxlanHeader::LEN)
     } else {
-        let (gn, rest) =
-            GeneveHeader::ref_from_bytes_checked(udp_payload).map_err(|k| fail(k, start, false))?;
+        let (gn, rest) = GeneveHeader::ref_from_bytes_checked(udp_payload).map_err(|k| fail(k, start, false))?;
         if gn.version() != 0 {
-            return Err(fail(
-                WireErrorKind::GeneveBadVersion(gn.version()),
-                start,
-                false,
-            ));
+            return Err(fail(WireErrorKind::GeneveBadVersion(gn.version()), start, false));
         }
         let opt_len = gn.options_len();
         let Some(options) = rest.get(..opt_len) else {
             return Err(fail(WireErrorKind::Truncated(Layer::Geneve), start, false));
         };
         GeneveOptions::validate(options).map_err(|k| fail(k, start, false))?;
-        let t = Tunnel {
+        let protocol = gn.protocol();
+        let tunnel = Tunnel {
             kind: TunnelKind::Geneve,
             vni: gn.vni(),
             offset: start as u16,
             options_len: opt_len as u8,
-            protocol: gn.protocol(),
+            protocol,
         };
         let inner_start = start + GeneveHeader::LEN + opt_len;
-        if t.protocol != EtherType::TRANSPARENT_ETHERNET || gn.is_control() {
-            summary.tunnel = Some(t);
-            summary.payload_offset = inner_start as u16;
-            return Ok(summary);
+        if protocol != EtherType::TRANSPARENT_ETHERNET || gn.is_control() {
+            out.tunnel = Some(tunnel);
+            out.payload_offset = inner_start as u16;
+            return Ok(());
         }
-        (t, inner_start)
+        (tunnel, inner_start)
     };
-    summary.tunnel = Some(tunnel);
-    let Some(inner_frame) = frame.get(..outer.payload_end) else {
-        return Err(fail(WireErrorKind::Truncated(Layer::Udp), start, false));
-    };
-    let mut inner_tuple = None;
-    let inner = parse_layers(inner_frame, inner_start, true, &mut inner_tuple)?;
-    summary.inner = Some(inner.layers);
-    summary.tuple = inner_tuple;
-    summary.payload_offset = inner.payload_offset as u16;
-    summary.payload_end = inner.payload_end as u16;
-    Ok(summary)
+    out.tunnel = Some(tunnel);
+    let inner = out.inner.insert(Layers::EMPTY);
+    let ends = parse_layers(inner_frame, inner_start, true, inner, &mut out.tuple)?;
+    out.payload_offset = ends.payload_offset as u16;
+    out.payload_end = ends.payload_end as u16;
+    Ok(())
 }
 
-/// Parses Ethernet, tags, IP and UDP/TCP starting at `start`; `frame` ends where this frame
-/// ends (the outer frame's end, or the end of the tunnel's UDP payload). Offsets are absolute.
+/// Parses Ethernet, tags, IP and UDP/TCP starting at `start`; on success overwrites `layers`
+/// and `tuple` whole. `frame` ends where this frame ends (the outer frame's end, or the end of
+/// the tunnel's UDP payload); offsets are absolute.
 #[inline(always)]
 fn parse_layers(
     frame: &[u8],
     start: usize,
     encapsulated: bool,
+    layers: &mut Layers,
     tuple: &mut Option<FiveTuple>,
-) -> Result<Walk, WireError> {
+) -> Result<Ends, WireError> {
     let end = frame.len();
     let err = |kind, off| fail(kind, off, encapsulated);
     let at = |off: usize| frame.get(off..).unwrap_or(&[]);
 
     let (eth, _) = EthernetHeader::ref_from_bytes_checked(at(start)).map_err(|k| err(k, start))?;
-    let mut layers = Layers {
-        eth_offset: start as u16,
-        ..Layers::EMPTY
-    };
+    let mut vlans = VlanIds::EMPTY;
     let mut ethertype = eth.ethertype();
     let mut off = start + EthernetHeader::LEN;
     while ethertype.is_vlan_tag() {
         let (tag, _) = VlanTag::ref_from_bytes_checked(at(off)).map_err(|k| err(k, off))?;
-        if !layers.vlans.push(tag.vid()) {
+        if !vlans.push(tag.vid()) {
             return Err(err(WireErrorKind::VlanDepthExceeded, off));
         }
         ethertype = tag.ethertype();
         off += VlanTag::LEN;
     }
-    layers.ethertype = ethertype;
 
     let l3_off = off;
-    let (l3, src_dst): (L3Info, ([u8; 16], [u8; 16], IpFamily)) = match ethertype {
+    let mut fragment = Fragment::None;
+    let (l3, src, dst, family) = match ethertype {
         EtherType::IPV4 => {
-            let (ip, _) =
-                Ipv4Header::ref_from_bytes_checked(at(l3_off)).map_err(|k| err(k, l3_off))?;
+            let (ip, _) = Ipv4Header::ref_from_bytes_checked(at(l3_off)).map_err(|k| err(k, l3_off))?;
             if ip.version() != 4 {
                 return Err(err(WireErrorKind::Ipv4BadVersion(ip.version()), l3_off));
             }
             let hl = ip.header_len();
             if hl < Ipv4Header::LEN {
-                return Err(err(
-                    WireErrorKind::Ipv4BadHeaderLength(ip.version_ihl & 0x0F),
-                    l3_off,
-                ));
+                return Err(err(WireErrorKind::Ipv4BadHeaderLength(ip.version_ihl & 0x0F), l3_off));
             }
             let total = usize::from(ip.total_len());
             if total < hl {
-                return Err(err(
-                    WireErrorKind::Ipv4BadTotalLength(ip.total_len()),
-                    l3_off,
-                ));
+                return Err(err(WireErrorKind::Ipv4BadTotalLength(ip.total_len()), l3_off));
             }
             let l3_end = l3_off + total;
             if l3_end > end {
                 return Err(err(WireErrorKind::Truncated(Layer::Ipv4), l3_off));
             }
-            let id = u32::from(ip.ident.get());
-            let frag_off = ip.frag_offset();
-            layers.fragment = if frag_off != 0 {
-                Fragment::Later {
-                    id,
-                    offset: frag_off,
-                }
-            } else if ip.more_fragments() {
-                Fragment::First { id }
-            } else {
-                Fragment::None
-            };
-            let mut src = [0u8; 16];
-            let mut dst = [0u8; 16];
-            if let (Some(s), Some(d)) = (src.get_mut(..4), dst.get_mut(..4)) {
-                s.copy_from_slice(&ip.src);
-                d.copy_from_slice(&ip.dst);
+            if ip.flags_frag.get() & 0x3FFF != 0 {
+                let id = u32::from(ip.ident.get());
+                let frag_off = ip.frag_offset();
+                fragment = if frag_off != 0 {
+                    Fragment::Later { id, offset: frag_off }
+                } else {
+                    Fragment::First { id }
+                };
             }
-            let info = L3Info {
+            // Widened in registers: building the arrays bytewise would store 4 bytes and then
+            // load 16 across them, which defeats store-to-load forwarding.
+            let src = u128::from(u32::from_le_bytes(ip.src)).to_le_bytes();
+            let dst = u128::from(u32::from_le_bytes(ip.dst)).to_le_bytes();
+            let l3 = L3Info {
                 kind: L3Kind::Ipv4,
                 offset: l3_off as u16,
                 end: l3_end as u16,
@@ -664,11 +663,10 @@ fn parse_layers(
                 protocol: ip.protocol(),
                 ext_headers: 0,
             };
-            (info, (src, dst, IpFamily::V4))
+            (l3, src, dst, IpFamily::V4)
         }
         EtherType::IPV6 => {
-            let (ip, _) =
-                Ipv6Header::ref_from_bytes_checked(at(l3_off)).map_err(|k| err(k, l3_off))?;
+            let (ip, _) = Ipv6Header::ref_from_bytes_checked(at(l3_off)).map_err(|k| err(k, l3_off))?;
             if ip.version() != 6 {
                 return Err(err(WireErrorKind::Ipv6BadVersion(ip.version()), l3_off));
             }
@@ -676,62 +674,14 @@ fn parse_layers(
             if l3_end > end {
                 return Err(err(WireErrorKind::Truncated(Layer::Ipv6), l3_off));
             }
-            let packet = frame.get(..l3_end).unwrap_or(&[]);
             let mut next = ip.next_header();
             let mut p = l3_off + Ipv6Header::LEN;
             let mut count = 0usize;
-            loop {
-                match next {
-                    IpProtocol::HOP_BY_HOP
-                    | IpProtocol::IPV6_ROUTING
-                    | IpProtocol::IPV6_DEST_OPTS
-                    | IpProtocol::AH
-                    | IpProtocol::MOBILITY
-                    | IpProtocol::HIP
-                    | IpProtocol::SHIM6 => {
-                        if next == IpProtocol::HOP_BY_HOP && count != 0 {
-                            return Err(err(WireErrorKind::Ipv6HopByHopNotFirst, p));
-                        }
-                        if count >= MAX_IPV6_EXT_HEADERS {
-                            return Err(err(WireErrorKind::Ipv6ExtensionChainTooLong, p));
-                        }
-                        let (ext, _) =
-                            Ipv6ExtHeader::ref_from_bytes_checked(packet.get(p..).unwrap_or(&[]))
-                                .map_err(|k| err(k, p))?;
-                        let len = ext.total_len(next);
-                        if p + len > l3_end {
-                            return Err(err(WireErrorKind::Truncated(Layer::Ipv6Extension), p));
-                        }
-                        next = IpProtocol(ext.next_header);
-                        p += len;
-                        count += 1;
-                    }
-                    IpProtocol::IPV6_FRAGMENT => {
-                        if count >= MAX_IPV6_EXT_HEADERS {
-                            return Err(err(WireErrorKind::Ipv6ExtensionChainTooLong, p));
-                        }
-                        let (fh, _) = Ipv6FragmentHeader::ref_from_bytes_checked(
-                            packet.get(p..).unwrap_or(&[]),
-                        )
-                        .map_err(|k| err(k, p))?;
-                        next = IpProtocol(fh.next_header);
-                        p += Ipv6FragmentHeader::LEN;
-                        count += 1;
-                        let id = fh.ident.get();
-                        if fh.frag_offset() != 0 {
-                            layers.fragment = Fragment::Later {
-                                id,
-                                offset: fh.frag_offset(),
-                            };
-                            break;
-                        } else if fh.more_fragments() {
-                            layers.fragment = Fragment::First { id };
-                        }
-                    }
-                    _ => break,
-                }
+            if is_ipv6_extension(next) {
+                let packet = frame.get(..l3_end).unwrap_or(&[]);
+                (next, p, count, fragment) = walk_ipv6_extensions(packet, next, p, &err)?;
             }
-            let info = L3Info {
+            let l3 = L3Info {
                 kind: L3Kind::Ipv6,
                 offset: l3_off as u16,
                 end: l3_end as u16,
@@ -739,83 +689,117 @@ fn parse_layers(
                 protocol: next,
                 ext_headers: count as u8,
             };
-            (info, (ip.src, ip.dst, IpFamily::V6))
+            (l3, ip.src, ip.dst, IpFamily::V6)
         }
         _ => {
-            return Ok(Walk {
-                layers,
-                payload_offset: l3_off,
-                payload_end: end,
-                dst_port: 0,
-            });
+            *layers = Layers { eth_offset: start as u16, vlans, ethertype, l3: None, l4: None, fragment };
+            *tuple = None;
+            return Ok(Ends { payload_offset: l3_off, payload_end: end, udp_dst_port: 0 });
         }
     };
-    layers.l3 = Some(l3);
 
     let upper = usize::from(l3.upper_offset);
     let l3_end = usize::from(l3.end);
-    let mut five = FiveTuple {
-        src: src_dst.0,
-        dst: src_dst.1,
-        src_port: 0,
-        dst_port: 0,
-        protocol: l3.protocol,
-        family: src_dst.2,
-    };
-    let mut walk = Walk {
-        layers,
-        payload_offset: upper,
-        payload_end: l3_end,
-        dst_port: 0,
-    };
-    if !matches!(layers.fragment, Fragment::Later { .. }) {
-        let segment = frame.get(upper..l3_end).unwrap_or(&[]);
-        match l3.protocol {
-            IpProtocol::UDP => {
-                let (udp, _) =
-                    UdpHeader::ref_from_bytes_checked(segment).map_err(|k| err(k, upper))?;
+    let mut ends = Ends { payload_offset: upper, payload_end: l3_end, udp_dst_port: 0 };
+    let mut l4 = None;
+    let mut ports = (0, 0);
+    let segment = frame.get(upper..l3_end).unwrap_or(&[]);
+    match (l3.protocol, fragment) {
+        (_, Fragment::Later { .. }) => {}
+        (IpProtocol::UDP, _) => {
+            let (udp, _) = UdpHeader::ref_from_bytes_checked(segment).map_err(|k| err(k, upper))?;
+            ports = (udp.src_port(), udp.dst_port());
+            if fragment == Fragment::None {
                 let ulen = usize::from(udp.length());
-                if layers.fragment.is_fragment() {
-                    // The UDP length counts the whole datagram; this fragment holds only part.
-                    walk.payload_end = l3_end;
-                } else if ulen < UdpHeader::LEN || ulen > segment.len() {
+                if ulen < UdpHeader::LEN || ulen > segment.len() {
                     return Err(err(WireErrorKind::UdpBadLength(udp.length()), upper));
-                } else {
-                    walk.payload_end = upper + ulen;
                 }
-                walk.payload_offset = upper + UdpHeader::LEN;
-                walk.dst_port = udp.dst_port();
-                five.src_port = udp.src_port();
-                five.dst_port = walk.dst_port;
-                walk.layers.l4 = Some(L4Info {
-                    kind: L4Kind::Udp,
-                    offset: upper as u16,
-                    header_len: 8,
-                });
+                ends.payload_end = upper + ulen;
+                ends.udp_dst_port = ports.1;
             }
-            IpProtocol::TCP => {
-                let (tcp, _) =
-                    TcpHeader::ref_from_bytes_checked(segment).map_err(|k| err(k, upper))?;
-                let hl = tcp.header_len();
-                if hl < TcpHeader::LEN || hl > segment.len() {
-                    let doff = (tcp.offset_flags.get() >> 12) as u8;
-                    return Err(err(WireErrorKind::TcpBadDataOffset(doff), upper));
-                }
-                walk.payload_offset = upper + hl;
-                walk.dst_port = tcp.dst_port();
-                five.src_port = tcp.src_port();
-                five.dst_port = walk.dst_port;
-                walk.layers.l4 = Some(L4Info {
-                    kind: L4Kind::Tcp,
-                    offset: upper as u16,
-                    header_len: hl as u8,
-                });
+            // In a first fragment the UDP length counts the whole datagram; the payload runs
+            // to the end of this fragment.
+            ends.payload_offset = upper + UdpHeader::LEN;
+            l4 = Some(L4Info { kind: L4Kind::Udp, offset: upper as u16, header_len: 8 });
+        }
+        (IpProtocol::TCP, _) => {
+            let (tcp, _) = TcpHeader::ref_from_bytes_checked(segment).map_err(|k| err(k, upper))?;
+            let hl = tcp.header_len();
+            if hl < TcpHeader::LEN || hl > segment.len() {
+                let doff = (tcp.offset_flags.get() >> 12) as u8;
+                return Err(err(WireErrorKind::TcpBadDataOffset(doff), upper));
             }
-            _ => {}
+            ports = (tcp.src_port(), tcp.dst_port());
+            ends.payload_offset = upper + hl;
+            l4 = Some(L4Info { kind: L4Kind::Tcp, offset: upper as u16, header_len: hl as u8 });
+        }
+        _ => {}
+    }
+    *layers = Layers { eth_offset: start as u16, vlans, ethertype, l3: Some(l3), l4, fragment };
+    *tuple = Some(FiveTuple { src, dst, src_port: ports.0, dst_port: ports.1, protocol: l3.protocol, family });
+    Ok(ends)
+}
+
+/// Whether `next` is an IPv6 extension header the parser walks.
+#[inline(always)]
+fn is_ipv6_extension(next: IpProtocol) -> bool {
+    matches!(
+        next,
+        IpProtocol::HOP_BY_HOP
+            | IpProtocol::IPV6_ROUTING
+            | IpProtocol::IPV6_FRAGMENT
+            | IpProtocol::IPV6_DEST_OPTS
+            | IpProtocol::AH
+            | IpProtocol::MOBILITY
+            | IpProtocol::HIP
+            | IpProtocol::SHIM6
+    )
+}
+
+/// Walks the IPv6 extension chain of `packet` (which ends at the IPv6 payload's end) from
+/// offset `p`; returns the upper-layer protocol, its offset, the number of headers walked and
+/// the fragment state. Kept out of line: most packets have no extension header.
+#[inline(never)]
+fn walk_ipv6_extensions(
+    packet: &[u8],
+    mut next: IpProtocol,
+    mut p: usize,
+    err: &impl Fn(WireErrorKind, usize) -> WireError,
+) -> Result<(IpProtocol, usize, usize, Fragment), WireError> {
+    let mut count = 0usize;
+    let mut fragment = Fragment::None;
+    while is_ipv6_extension(next) {
+        if count >= MAX_IPV6_EXT_HEADERS {
+            return Err(err(WireErrorKind::Ipv6ExtensionChainTooLong, p));
+        }
+        let rest = packet.get(p..).unwrap_or(&[]);
+        if next == IpProtocol::IPV6_FRAGMENT {
+            let (fh, _) = Ipv6FragmentHeader::ref_from_bytes_checked(rest).map_err(|k| err(k, p))?;
+            next = IpProtocol(fh.next_header);
+            p += Ipv6FragmentHeader::LEN;
+            count += 1;
+            let id = fh.ident.get();
+            if fh.frag_offset() != 0 {
+                fragment = Fragment::Later { id, offset: fh.frag_offset() };
+                break;
+            } else if fh.more_fragments() {
+                fragment = Fragment::First { id };
+            }
+        } else {
+            if next == IpProtocol::HOP_BY_HOP && count != 0 {
+                return Err(err(WireErrorKind::Ipv6HopByHopNotFirst, p));
+            }
+            let (ext, _) = Ipv6ExtHeader::ref_from_bytes_checked(rest).map_err(|k| err(k, p))?;
+            let len = ext.total_len(next);
+            if len > rest.len() {
+                return Err(err(WireErrorKind::Truncated(Layer::Ipv6Extension), p));
+            }
+            next = IpProtocol(ext.next_header);
+            p += len;
+            count += 1;
         }
     }
-    *tuple = Some(five);
-    Ok(walk)
+    Ok((next, p, count, fragment))
 }
 
 #[cfg(test)]
