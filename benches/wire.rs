@@ -8,17 +8,22 @@
 //!
 //! Run: `cargo bench --bench wire` (then `scripts/bench-table.py wire` for the ratio table).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches may panic on a broken setup
+
 use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use etherparse::{SlicedPacket, TransportSlice};
 use infersteer::capacity::BURST_SIZE;
-use infersteer::wire::emit::{self, FrameSpec, HopSpec, IpSpec, Ipv6ExtSpec, L4Spec, TunnelProto, VlanSpec};
+use infersteer::wire::emit::{
+    self, FrameSpec, HopSpec, IpSpec, Ipv6ExtSpec, L4Spec, TunnelProto, VlanSpec,
+};
 use infersteer::wire::ethernet::EtherType;
 use infersteer::wire::{self, FrameSummary, TunnelKind};
 
-const PAYLOAD: &[u8] = b"POST /v1/chat/completions HTTP/1.1\r\nHost: tenant-a.infer.example\r\n\r\n";
+const PAYLOAD: &[u8] =
+    b"POST /v1/chat/completions HTTP/1.1\r\nHost: tenant-a.infer.example\r\n\r\n";
 
 fn burst(make: impl Fn(u8) -> Vec<u8>) -> Vec<Vec<u8>> {
     (0..BURST_SIZE as u8).map(make).collect()
@@ -32,9 +37,29 @@ fn emit_spec(spec: &FrameSpec<'_>) -> Vec<u8> {
 }
 
 fn shapes() -> Vec<(&'static str, Vec<Vec<u8>>)> {
-    let udp = |i: u8| FrameSpec::udp_v4([10, 0, 0, i], [10, 0, 1, 1], 40000 + u16::from(i), 8080, PAYLOAD);
-    let tcp = |i: u8| FrameSpec::tcp_v4([10, 0, 0, i], [10, 0, 1, 1], 40000 + u16::from(i), 443, PAYLOAD);
-    let vlan = [VlanSpec { tpid: EtherType::VLAN, pcp: 0, vid: 100 }];
+    let udp = |i: u8| {
+        FrameSpec::udp_v4(
+            [10, 0, 0, i],
+            [10, 0, 1, 1],
+            40000 + u16::from(i),
+            8080,
+            PAYLOAD,
+        )
+    };
+    let tcp = |i: u8| {
+        FrameSpec::tcp_v4(
+            [10, 0, 0, i],
+            [10, 0, 1, 1],
+            40000 + u16::from(i),
+            443,
+            PAYLOAD,
+        )
+    };
+    let vlan = [VlanSpec {
+        tpid: EtherType::VLAN,
+        pcp: 0,
+        vid: 100,
+    }];
     let ext = [
         Ipv6ExtSpec::HopByHop { hdr_ext_len: 0 },
         Ipv6ExtSpec::Routing { hdr_ext_len: 2 },
@@ -52,11 +77,23 @@ fn shapes() -> Vec<(&'static str, Vec<Vec<u8>>)> {
                 emit_spec(&s)
             }),
         ),
-        ("vxlan", burst(|i| emit_spec(&tcp(i).in_tunnel(TunnelProto::Vxlan { vni: 42 }, [192, 0, 2, 1], [192, 0, 2, 2])))),
+        (
+            "vxlan",
+            burst(|i| {
+                emit_spec(&tcp(i).in_tunnel(
+                    TunnelProto::Vxlan { vni: 42 },
+                    [192, 0, 2, 1],
+                    [192, 0, 2, 2],
+                ))
+            }),
+        ),
         (
             "geneve",
             burst(|i| {
-                let proto = TunnelProto::Geneve { vni: 77, options: &geneve_opts };
+                let proto = TunnelProto::Geneve {
+                    vni: 77,
+                    options: &geneve_opts,
+                };
                 emit_spec(&tcp(i).in_tunnel(proto, [192, 0, 2, 1], [192, 0, 2, 2]))
             }),
         ),
@@ -65,11 +102,22 @@ fn shapes() -> Vec<(&'static str, Vec<Vec<u8>>)> {
             burst(|i| {
                 let mut src = [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
                 src[15] = i;
-                let dst = [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff];
+                let dst = [
+                    0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff,
+                ];
                 emit_spec(&FrameSpec {
-                    outer: HopSpec::new(IpSpec::V6 { src, dst, hop_limit: 64, flow_label: 0, ext: &ext }),
+                    outer: HopSpec::new(IpSpec::V6 {
+                        src,
+                        dst,
+                        hop_limit: 64,
+                        flow_label: 0,
+                        ext: &ext,
+                    }),
                     tunnel: None,
-                    l4: L4Spec::Udp { src_port: 40000 + u16::from(i), dst_port: 8080 },
+                    l4: L4Spec::Udp {
+                        src_port: 40000 + u16::from(i),
+                        dst_port: 8080,
+                    },
                     payload: PAYLOAD,
                 })
             }),
@@ -80,7 +128,9 @@ fn shapes() -> Vec<(&'static str, Vec<Vec<u8>>)> {
 /// etherparse's side: slice the frame, and for a tunnel slice the inner frame too.
 #[inline]
 fn etherparse_parse(frame: &[u8], tunnel_header: Option<usize>) {
-    let Ok(outer) = SlicedPacket::from_ethernet(frame) else { return };
+    let Ok(outer) = SlicedPacket::from_ethernet(frame) else {
+        return;
+    };
     if let (Some(skip), Some(TransportSlice::Udp(udp))) = (tunnel_header, &outer.transport) {
         if let Some(inner_frame) = udp.payload().get(skip..) {
             black_box(SlicedPacket::from_ethernet(inner_frame).ok());
@@ -93,7 +143,10 @@ fn wire_bench(c: &mut Criterion) {
     for (name, frames) in shapes() {
         // Sanity: both parsers accept every frame, and infersteer finds the expected tunnel.
         let first = wire::parse_frame(&frames[0]).expect("infersteer parses the bench frame");
-        assert!(SlicedPacket::from_ethernet(&frames[0]).is_ok(), "etherparse parses the bench frame");
+        assert!(
+            SlicedPacket::from_ethernet(&frames[0]).is_ok(),
+            "etherparse parses the bench frame"
+        );
         let tunnel_header = first.tunnel.map(|t| match t.kind {
             TunnelKind::Vxlan => 8,
             TunnelKind::Geneve => 8 + usize::from(t.options_len),

@@ -5,6 +5,8 @@
 //! `harness = false`: the libtest harness allocates on its own threads while tests run, which
 //! would blur the count; this binary runs one check in `main` on one thread.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches may panic on a broken setup
+
 mod common;
 
 use std::alloc::{GlobalAlloc, Layout, System};

@@ -4,6 +4,8 @@
 //! fragments, VXLAN/GENEVE, with inner frames parsed by etherparse from the tunnel payload) and
 //! etherparse's own `PacketBuilder`. etherparse also checks infersteer's checksums.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches may panic on a broken setup
+
 mod common;
 
 use std::net::IpAddr;

@@ -2,6 +2,8 @@
 //! `scripts/capture-wire-fixtures.sh`; facts from `tcpdump -e -vv` in the fixtures' README):
 //! every field the summary reports, and every prefix of every fixture.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches may panic on a broken setup
+
 use std::net::IpAddr;
 
 use infersteer::wire::ethernet::EtherType;

@@ -493,7 +493,11 @@ struct Ends {
 #[inline(always)]
 fn fail(kind: WireErrorKind, offset: usize, encapsulated: bool) -> WireError {
     // Offsets never exceed MAX_FRAME_LEN (checked on entry), so this conversion is exact.
-    WireError { kind, offset: offset as u16, encapsulated }
+    WireError {
+        kind,
+        offset: offset as u16,
+        encapsulated,
+    }
 }
 
 /// Parses a whole frame into a [`FrameSummary`].
@@ -548,7 +552,8 @@ fn decapsulate(frame: &[u8], outer: Ends, out: &mut FrameSummary) -> Result<(), 
     };
     let udp_payload = inner_frame.get(start..).unwrap_or(&[]);
     let (tunnel, inner_start) = if outer.udp_dst_port == VXLAN_PORT {
-        let (vx, _) = VxlanHeader::ref_from_bytes_checked(udp_payload).map_err(|k| fail(k, start, false))?;
+        let (vx, _) =
+            VxlanHeader::ref_from_bytes_checked(udp_payload).map_err(|k| fail(k, start, false))?;
         if vx.flags & VxlanHeader::FLAG_VNI_VALID == 0 {
             return Err(fail(WireErrorKind::VxlanBadFlags(vx.flags), start, false));
         }
@@ -561,9 +566,14 @@ fn decapsulate(frame: &[u8], outer: Ends, out: &mut FrameSummary) -> Result<(), 
         };
         (tunnel, start + VxlanHeader::LEN)
     } else {
-        let (gn, rest) = GeneveHeader::ref_from_bytes_checked(udp_payload).map_err(|k| fail(k, start, false))?;
+        let (gn, rest) =
+            GeneveHeader::ref_from_bytes_checked(udp_payload).map_err(|k| fail(k, start, false))?;
         if gn.version() != 0 {
-            return Err(fail(WireErrorKind::GeneveBadVersion(gn.version()), start, false));
+            return Err(fail(
+                WireErrorKind::GeneveBadVersion(gn.version()),
+                start,
+                false,
+            ));
         }
         let opt_len = gn.options_len();
         let Some(options) = rest.get(..opt_len) else {
@@ -597,6 +607,9 @@ fn decapsulate(frame: &[u8], outer: Ends, out: &mut FrameSummary) -> Result<(), 
 /// Parses Ethernet, tags, IP and UDP/TCP starting at `start`; on success overwrites `layers`
 /// and `tuple` whole. `frame` ends where this frame ends (the outer frame's end, or the end of
 /// the tunnel's UDP payload); offsets are absolute.
+///
+/// Each header is cast from the front of the remaining bytes (`rest`), so one length check per
+/// header covers its reads; offsets are derived from how much is left.
 #[inline(always)]
 fn parse_layers(
     frame: &[u8],
@@ -607,46 +620,56 @@ fn parse_layers(
 ) -> Result<Ends, WireError> {
     let end = frame.len();
     let err = |kind, off| fail(kind, off, encapsulated);
-    let at = |off: usize| frame.get(off..).unwrap_or(&[]);
+    let offset_of = |rest: &[u8]| end - rest.len();
 
-    let (eth, _) = EthernetHeader::ref_from_bytes_checked(at(start)).map_err(|k| err(k, start))?;
+    let (eth, mut rest) = EthernetHeader::ref_from_bytes_checked(frame.get(start..).unwrap_or(&[]))
+        .map_err(|k| err(k, start))?;
     let mut vlans = VlanIds::EMPTY;
     let mut ethertype = eth.ethertype();
-    let mut off = start + EthernetHeader::LEN;
     while ethertype.is_vlan_tag() {
-        let (tag, _) = VlanTag::ref_from_bytes_checked(at(off)).map_err(|k| err(k, off))?;
+        let (tag, r) =
+            VlanTag::ref_from_bytes_checked(rest).map_err(|k| err(k, offset_of(rest)))?;
         if !vlans.push(tag.vid()) {
-            return Err(err(WireErrorKind::VlanDepthExceeded, off));
+            return Err(err(WireErrorKind::VlanDepthExceeded, offset_of(rest)));
         }
         ethertype = tag.ethertype();
-        off += VlanTag::LEN;
+        rest = r;
     }
 
-    let l3_off = off;
+    let l3_off = offset_of(rest);
     let mut fragment = Fragment::None;
-    let (l3, src, dst, family) = match ethertype {
+    // `segment`: the bytes after the IP header(s), up to the end the IP length gives.
+    let (l3, segment, src, dst, family) = match ethertype {
         EtherType::IPV4 => {
-            let (ip, _) = Ipv4Header::ref_from_bytes_checked(at(l3_off)).map_err(|k| err(k, l3_off))?;
+            let (ip, _) = Ipv4Header::ref_from_bytes_checked(rest).map_err(|k| err(k, l3_off))?;
             if ip.version() != 4 {
                 return Err(err(WireErrorKind::Ipv4BadVersion(ip.version()), l3_off));
             }
             let hl = ip.header_len();
             if hl < Ipv4Header::LEN {
-                return Err(err(WireErrorKind::Ipv4BadHeaderLength(ip.version_ihl & 0x0F), l3_off));
+                return Err(err(
+                    WireErrorKind::Ipv4BadHeaderLength(ip.version_ihl & 0x0F),
+                    l3_off,
+                ));
             }
             let total = usize::from(ip.total_len());
             if total < hl {
-                return Err(err(WireErrorKind::Ipv4BadTotalLength(ip.total_len()), l3_off));
+                return Err(err(
+                    WireErrorKind::Ipv4BadTotalLength(ip.total_len()),
+                    l3_off,
+                ));
             }
-            let l3_end = l3_off + total;
-            if l3_end > end {
+            let Some(segment) = rest.get(hl..total) else {
                 return Err(err(WireErrorKind::Truncated(Layer::Ipv4), l3_off));
-            }
+            };
             if ip.flags_frag.get() & 0x3FFF != 0 {
                 let id = u32::from(ip.ident.get());
                 let frag_off = ip.frag_offset();
                 fragment = if frag_off != 0 {
-                    Fragment::Later { id, offset: frag_off }
+                    Fragment::Later {
+                        id,
+                        offset: frag_off,
+                    }
                 } else {
                     Fragment::First { id }
                 };
@@ -658,52 +681,68 @@ fn parse_layers(
             let l3 = L3Info {
                 kind: L3Kind::Ipv4,
                 offset: l3_off as u16,
-                end: l3_end as u16,
+                end: (l3_off + total) as u16,
                 upper_offset: (l3_off + hl) as u16,
                 protocol: ip.protocol(),
                 ext_headers: 0,
             };
-            (l3, src, dst, IpFamily::V4)
+            (l3, segment, src, dst, IpFamily::V4)
         }
         EtherType::IPV6 => {
-            let (ip, _) = Ipv6Header::ref_from_bytes_checked(at(l3_off)).map_err(|k| err(k, l3_off))?;
+            let (ip, after) =
+                Ipv6Header::ref_from_bytes_checked(rest).map_err(|k| err(k, l3_off))?;
             if ip.version() != 6 {
                 return Err(err(WireErrorKind::Ipv6BadVersion(ip.version()), l3_off));
             }
-            let l3_end = l3_off + Ipv6Header::LEN + usize::from(ip.payload_len());
-            if l3_end > end {
+            let Some(mut segment) = after.get(..usize::from(ip.payload_len())) else {
                 return Err(err(WireErrorKind::Truncated(Layer::Ipv6), l3_off));
-            }
+            };
+            let l3_end = l3_off + Ipv6Header::LEN + segment.len();
             let mut next = ip.next_header();
-            let mut p = l3_off + Ipv6Header::LEN;
-            let mut count = 0usize;
+            let mut count = 0;
             if is_ipv6_extension(next) {
-                let packet = frame.get(..l3_end).unwrap_or(&[]);
-                (next, p, count, fragment) = walk_ipv6_extensions(packet, next, p, &err)?;
+                let ext_start = l3_off + Ipv6Header::LEN;
+                let walked;
+                (next, walked, count, fragment) =
+                    walk_ipv6_extensions(segment, next, ext_start, &err)?;
+                segment = segment.get(walked..).unwrap_or(&[]);
             }
             let l3 = L3Info {
                 kind: L3Kind::Ipv6,
                 offset: l3_off as u16,
                 end: l3_end as u16,
-                upper_offset: p as u16,
+                upper_offset: (l3_end - segment.len()) as u16,
                 protocol: next,
-                ext_headers: count as u8,
+                ext_headers: count,
             };
-            (l3, ip.src, ip.dst, IpFamily::V6)
+            (l3, segment, ip.src, ip.dst, IpFamily::V6)
         }
         _ => {
-            *layers = Layers { eth_offset: start as u16, vlans, ethertype, l3: None, l4: None, fragment };
+            *layers = Layers {
+                eth_offset: start as u16,
+                vlans,
+                ethertype,
+                l3: None,
+                l4: None,
+                fragment,
+            };
             *tuple = None;
-            return Ok(Ends { payload_offset: l3_off, payload_end: end, udp_dst_port: 0 });
+            return Ok(Ends {
+                payload_offset: l3_off,
+                payload_end: end,
+                udp_dst_port: 0,
+            });
         }
     };
 
     let upper = usize::from(l3.upper_offset);
-    let l3_end = usize::from(l3.end);
-    let mut ends = Ends { payload_offset: upper, payload_end: l3_end, udp_dst_port: 0 };
+    let mut ends = Ends {
+        payload_offset: upper,
+        payload_end: usize::from(l3.end),
+        udp_dst_port: 0,
+    };
     let mut l4 = None;
     let mut ports = (0, 0);
-    let segment = frame.get(upper..l3_end).unwrap_or(&[]);
     match (l3.protocol, fragment) {
         (_, Fragment::Later { .. }) => {}
         (IpProtocol::UDP, _) => {
@@ -720,7 +759,11 @@ fn parse_layers(
             // In a first fragment the UDP length counts the whole datagram; the payload runs
             // to the end of this fragment.
             ends.payload_offset = upper + UdpHeader::LEN;
-            l4 = Some(L4Info { kind: L4Kind::Udp, offset: upper as u16, header_len: 8 });
+            l4 = Some(L4Info {
+                kind: L4Kind::Udp,
+                offset: upper as u16,
+                header_len: 8,
+            });
         }
         (IpProtocol::TCP, _) => {
             let (tcp, _) = TcpHeader::ref_from_bytes_checked(segment).map_err(|k| err(k, upper))?;
@@ -731,12 +774,30 @@ fn parse_layers(
             }
             ports = (tcp.src_port(), tcp.dst_port());
             ends.payload_offset = upper + hl;
-            l4 = Some(L4Info { kind: L4Kind::Tcp, offset: upper as u16, header_len: hl as u8 });
+            l4 = Some(L4Info {
+                kind: L4Kind::Tcp,
+                offset: upper as u16,
+                header_len: hl as u8,
+            });
         }
         _ => {}
     }
-    *layers = Layers { eth_offset: start as u16, vlans, ethertype, l3: Some(l3), l4, fragment };
-    *tuple = Some(FiveTuple { src, dst, src_port: ports.0, dst_port: ports.1, protocol: l3.protocol, family });
+    *layers = Layers {
+        eth_offset: start as u16,
+        vlans,
+        ethertype,
+        l3: Some(l3),
+        l4,
+        fragment,
+    };
+    *tuple = Some(FiveTuple {
+        src,
+        dst,
+        src_port: ports.0,
+        dst_port: ports.1,
+        protocol: l3.protocol,
+        family,
+    });
     Ok(ends)
 }
 
@@ -756,43 +817,52 @@ fn is_ipv6_extension(next: IpProtocol) -> bool {
     )
 }
 
-/// Walks the IPv6 extension chain of `packet` (which ends at the IPv6 payload's end) from
-/// offset `p`; returns the upper-layer protocol, its offset, the number of headers walked and
-/// the fragment state. Kept out of line: most packets have no extension header.
+/// Walks the IPv6 extension chain at the start of `chain` (the IPv6 payload, which begins at
+/// frame offset `base`); returns the upper-layer protocol, the bytes walked, the number of
+/// headers and the fragment state. Kept out of line: most packets have no extension header.
 #[inline(never)]
 fn walk_ipv6_extensions(
-    packet: &[u8],
+    chain: &[u8],
     mut next: IpProtocol,
-    mut p: usize,
+    base: usize,
     err: &impl Fn(WireErrorKind, usize) -> WireError,
-) -> Result<(IpProtocol, usize, usize, Fragment), WireError> {
-    let mut count = 0usize;
+) -> Result<(IpProtocol, usize, u8, Fragment), WireError> {
+    let mut count = 0u8;
+    let mut p = 0usize;
     let mut fragment = Fragment::None;
     while is_ipv6_extension(next) {
-        if count >= MAX_IPV6_EXT_HEADERS {
-            return Err(err(WireErrorKind::Ipv6ExtensionChainTooLong, p));
+        if usize::from(count) >= MAX_IPV6_EXT_HEADERS {
+            return Err(err(WireErrorKind::Ipv6ExtensionChainTooLong, base + p));
         }
-        let rest = packet.get(p..).unwrap_or(&[]);
+        let rest = chain.get(p..).unwrap_or(&[]);
         if next == IpProtocol::IPV6_FRAGMENT {
-            let (fh, _) = Ipv6FragmentHeader::ref_from_bytes_checked(rest).map_err(|k| err(k, p))?;
+            let (fh, _) =
+                Ipv6FragmentHeader::ref_from_bytes_checked(rest).map_err(|k| err(k, base + p))?;
             next = IpProtocol(fh.next_header);
             p += Ipv6FragmentHeader::LEN;
             count += 1;
             let id = fh.ident.get();
             if fh.frag_offset() != 0 {
-                fragment = Fragment::Later { id, offset: fh.frag_offset() };
+                fragment = Fragment::Later {
+                    id,
+                    offset: fh.frag_offset(),
+                };
                 break;
             } else if fh.more_fragments() {
                 fragment = Fragment::First { id };
             }
         } else {
             if next == IpProtocol::HOP_BY_HOP && count != 0 {
-                return Err(err(WireErrorKind::Ipv6HopByHopNotFirst, p));
+                return Err(err(WireErrorKind::Ipv6HopByHopNotFirst, base + p));
             }
-            let (ext, _) = Ipv6ExtHeader::ref_from_bytes_checked(rest).map_err(|k| err(k, p))?;
+            let (ext, _) =
+                Ipv6ExtHeader::ref_from_bytes_checked(rest).map_err(|k| err(k, base + p))?;
             let len = ext.total_len(next);
             if len > rest.len() {
-                return Err(err(WireErrorKind::Truncated(Layer::Ipv6Extension), p));
+                return Err(err(
+                    WireErrorKind::Truncated(Layer::Ipv6Extension),
+                    base + p,
+                ));
             }
             next = IpProtocol(ext.next_header);
             p += len;
