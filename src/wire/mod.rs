@@ -122,7 +122,7 @@ pub enum WireErrorKind {
     Truncated(Layer),
     /// The frame is longer than [`MAX_FRAME_LEN`].
     FrameTooLong,
-    /// More VLAN tags than [`MAX_VLAN_TAGS`](crate::capacity::MAX_VLAN_TAGS).
+    /// More VLAN tags than [`MAX_VLAN_TAGS`].
     VlanDepthExceeded,
     /// The IPv4 version field is not 4 (the value found).
     Ipv4BadVersion(u8),
@@ -134,7 +134,7 @@ pub enum WireErrorKind {
     Ipv6BadVersion(u8),
     /// A hop-by-hop options header that is not the first extension header (RFC 8200 §4.1).
     Ipv6HopByHopNotFirst,
-    /// More extension headers than [`MAX_IPV6_EXT_HEADERS`](crate::capacity::MAX_IPV6_EXT_HEADERS).
+    /// More extension headers than [`MAX_IPV6_EXT_HEADERS`].
     Ipv6ExtensionChainTooLong,
     /// A UDP length below 8 or past the end of the IP payload (the value found).
     UdpBadLength(u16),

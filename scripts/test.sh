@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it (`.ci/run` calls this script).
+#
+# First installs what the tests need when it is missing (Rust components now; Debian packages
+# through apt-get as later layers need them), then: format check, clippy with -D warnings on
+# every target and on the no_std build, rustdoc with -D warnings, all tests, and the criterion
+# benches in test mode (each bench body runs once, to prove it works; no timing).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+        echo "error: need root to run: $*" >&2
+        return 1
+    fi
+}
+
+# apt_need PKG...: installs the Debian packages that are not installed yet.
+apt_need() {
+    local missing=()
+    for p in "$@"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    step "installing ${missing[*]}"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+# Rust components the checks use; a minimal rustup profile lacks them.
+for comp in rustfmt clippy; do
+    sub=$([ "$comp" = rustfmt ] && echo fmt || echo clippy)
+    if ! cargo "$sub" --version >/dev/null 2>&1; then
+        if command -v rustup >/dev/null; then
+            step "installing rust component $comp"
+            rustup component add "$comp"
+        else
+            echo "error: cargo $sub is missing and rustup is not available to install $comp" >&2
+            exit 1
+        fi
+    fi
+done
+# A C compiler for build scripts of dependencies, on the odd machine without one.
+command -v cc >/dev/null || apt_need gcc libc6-dev
+
+start=$(date +%s)
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy (all targets, -D warnings)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "cargo clippy (no_std core: --no-default-features)"
+cargo clippy --workspace --lib --no-default-features --locked -- -D warnings
+
+step "cargo doc (-D warnings)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
+
+step "cargo test (workspace)"
+cargo test --workspace --locked
+
+step "cargo test --bench '*' (criterion benches in test mode)"
+cargo test --workspace --bench '*' --locked
+
+printf '\nall checks passed in %ss\n' "$(( $(date +%s) - start ))"
