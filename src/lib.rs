@@ -29,3 +29,8 @@
 
 pub mod capacity;
 pub mod wire;
+
+// The README's Rust examples are compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
