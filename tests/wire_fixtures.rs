@@ -359,6 +359,7 @@ fn outer_layers_of_tunnelled_fixtures() {
 #[test]
 fn tcp_options_of_a_real_syn() {
     use wire::tcp::{TcpHeader, TcpOption, TcpOptions};
+    use wire::Header;
     let f = fixture("ipv4_tcp_syn");
     let (tcp, rest) = TcpHeader::ref_from_bytes_checked(&f[34..]).unwrap();
     let opts: Vec<_> = TcpOptions::new(&rest[..tcp.header_len() - 20])

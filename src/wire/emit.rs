@@ -26,7 +26,7 @@ use super::ipv6::{Ipv6ExtHeader, Ipv6FragmentHeader, Ipv6Header};
 use super::tcp::TcpHeader;
 use super::tunnel::{GeneveHeader, VxlanHeader, GENEVE_PORT, VXLAN_PORT};
 use super::udp::UdpHeader;
-use super::{IpProtocol, MAX_FRAME_LEN};
+use super::{Header, IpProtocol, MAX_FRAME_LEN};
 
 /// Why a frame could not be emitted.
 #[non_exhaustive]

@@ -2,13 +2,13 @@
 //!
 //! Views are `#[repr(C)]` structs with network-endian fields, cast from byte prefixes by
 //! `zerocopy` (no copy, no unsafe here). The `*_from_prefix` functions never panic: a short
-//! buffer is a [`WireErrorKind::Truncated`] error.
+//! buffer is a [`WireErrorKind::Truncated`](super::WireErrorKind::Truncated) error.
 #![forbid(unsafe_code)]
 
 use zerocopy::network_endian::U16;
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
 
-use super::{Layer, WireErrorKind};
+use super::{Header, Layer};
 
 /// An EtherType value. Open: unknown values are carried as they are.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -51,23 +51,13 @@ pub struct EthernetHeader {
     pub ethertype: U16,
 }
 
+impl Header for EthernetHeader {
+    const LAYER: Layer = Layer::Ethernet;
+}
+
 impl EthernetHeader {
     /// Length of the header in bytes.
     pub const LEN: usize = 14;
-
-    /// Reads the header at the start of `bytes`; returns it and the bytes after it.
-    #[inline]
-    pub fn ref_from_bytes_checked(bytes: &[u8]) -> Result<(&Self, &[u8]), WireErrorKind> {
-        Self::ref_from_prefix(bytes).map_err(|_| WireErrorKind::Truncated(Layer::Ethernet))
-    }
-
-    /// Writable view of the header at the start of `bytes`.
-    #[inline]
-    pub fn mut_from_bytes_checked(
-        bytes: &mut [u8],
-    ) -> Result<(&mut Self, &mut [u8]), WireErrorKind> {
-        Self::mut_from_prefix(bytes).map_err(|_| WireErrorKind::Truncated(Layer::Ethernet))
-    }
 
     /// The EtherType field.
     #[inline]
@@ -95,23 +85,13 @@ pub struct VlanTag {
     pub ethertype: U16,
 }
 
+impl Header for VlanTag {
+    const LAYER: Layer = Layer::Vlan;
+}
+
 impl VlanTag {
     /// Length of the tag in bytes (after the TPID).
     pub const LEN: usize = 4;
-
-    /// Reads the tag at the start of `bytes`.
-    #[inline]
-    pub fn ref_from_bytes_checked(bytes: &[u8]) -> Result<(&Self, &[u8]), WireErrorKind> {
-        Self::ref_from_prefix(bytes).map_err(|_| WireErrorKind::Truncated(Layer::Vlan))
-    }
-
-    /// Writable view of the tag at the start of `bytes`.
-    #[inline]
-    pub fn mut_from_bytes_checked(
-        bytes: &mut [u8],
-    ) -> Result<(&mut Self, &mut [u8]), WireErrorKind> {
-        Self::mut_from_prefix(bytes).map_err(|_| WireErrorKind::Truncated(Layer::Vlan))
-    }
 
     /// The 12-bit VLAN identifier.
     #[inline]

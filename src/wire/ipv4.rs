@@ -11,7 +11,7 @@ use zerocopy::network_endian::U16;
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
 
 use super::checksum;
-use super::{IpProtocol, Layer, WireErrorKind};
+use super::{Header, IpProtocol, Layer};
 
 /// The fixed part of an IPv4 header (20 bytes).
 #[derive(
@@ -41,25 +41,15 @@ pub struct Ipv4Header {
     pub dst: [u8; 4],
 }
 
+impl Header for Ipv4Header {
+    const LAYER: Layer = Layer::Ipv4;
+}
+
 impl Ipv4Header {
     /// Length of the fixed header in bytes.
     pub const LEN: usize = 20;
     /// Longest header with options (IHL 15).
     pub const MAX_LEN: usize = 60;
-
-    /// Reads the fixed header at the start of `bytes`.
-    #[inline]
-    pub fn ref_from_bytes_checked(bytes: &[u8]) -> Result<(&Self, &[u8]), WireErrorKind> {
-        Self::ref_from_prefix(bytes).map_err(|_| WireErrorKind::Truncated(Layer::Ipv4))
-    }
-
-    /// Writable view of the fixed header at the start of `bytes`.
-    #[inline]
-    pub fn mut_from_bytes_checked(
-        bytes: &mut [u8],
-    ) -> Result<(&mut Self, &mut [u8]), WireErrorKind> {
-        Self::mut_from_prefix(bytes).map_err(|_| WireErrorKind::Truncated(Layer::Ipv4))
-    }
 
     /// IP version field (4 for a valid header).
     #[inline]

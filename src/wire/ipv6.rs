@@ -12,7 +12,7 @@ use core::net::Ipv6Addr;
 use zerocopy::network_endian::{U16, U32};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
 
-use super::{IpProtocol, Layer, WireErrorKind};
+use super::{Header, IpProtocol, Layer};
 
 /// The fixed IPv6 header (40 bytes).
 #[derive(
@@ -34,23 +34,13 @@ pub struct Ipv6Header {
     pub dst: [u8; 16],
 }
 
+impl Header for Ipv6Header {
+    const LAYER: Layer = Layer::Ipv6;
+}
+
 impl Ipv6Header {
     /// Length of the fixed header in bytes.
     pub const LEN: usize = 40;
-
-    /// Reads the fixed header at the start of `bytes`.
-    #[inline]
-    pub fn ref_from_bytes_checked(bytes: &[u8]) -> Result<(&Self, &[u8]), WireErrorKind> {
-        Self::ref_from_prefix(bytes).map_err(|_| WireErrorKind::Truncated(Layer::Ipv6))
-    }
-
-    /// Writable view of the fixed header at the start of `bytes`.
-    #[inline]
-    pub fn mut_from_bytes_checked(
-        bytes: &mut [u8],
-    ) -> Result<(&mut Self, &mut [u8]), WireErrorKind> {
-        Self::mut_from_prefix(bytes).map_err(|_| WireErrorKind::Truncated(Layer::Ipv6))
-    }
 
     /// IP version field (6 for a valid header).
     #[inline]
@@ -115,23 +105,13 @@ pub struct Ipv6ExtHeader {
     pub hdr_ext_len: u8,
 }
 
+impl Header for Ipv6ExtHeader {
+    const LAYER: Layer = Layer::Ipv6Extension;
+}
+
 impl Ipv6ExtHeader {
     /// Length of the two-byte prefix.
     pub const LEN: usize = 2;
-
-    /// Reads the prefix at the start of `bytes`.
-    #[inline]
-    pub fn ref_from_bytes_checked(bytes: &[u8]) -> Result<(&Self, &[u8]), WireErrorKind> {
-        Self::ref_from_prefix(bytes).map_err(|_| WireErrorKind::Truncated(Layer::Ipv6Extension))
-    }
-
-    /// Writable view of the prefix at the start of `bytes`.
-    #[inline]
-    pub fn mut_from_bytes_checked(
-        bytes: &mut [u8],
-    ) -> Result<(&mut Self, &mut [u8]), WireErrorKind> {
-        Self::mut_from_prefix(bytes).map_err(|_| WireErrorKind::Truncated(Layer::Ipv6Extension))
-    }
 
     /// Length of the whole extension header in bytes when it has type `kind`: `(len + 1) × 8`
     /// in the generic format, `(len + 2) × 4` for AH (RFC 4302 §2.2).
@@ -161,23 +141,13 @@ pub struct Ipv6FragmentHeader {
     pub ident: U32,
 }
 
+impl Header for Ipv6FragmentHeader {
+    const LAYER: Layer = Layer::Ipv6Extension;
+}
+
 impl Ipv6FragmentHeader {
     /// Length of the header in bytes.
     pub const LEN: usize = 8;
-
-    /// Reads the header at the start of `bytes`.
-    #[inline]
-    pub fn ref_from_bytes_checked(bytes: &[u8]) -> Result<(&Self, &[u8]), WireErrorKind> {
-        Self::ref_from_prefix(bytes).map_err(|_| WireErrorKind::Truncated(Layer::Ipv6Extension))
-    }
-
-    /// Writable view of the header at the start of `bytes`.
-    #[inline]
-    pub fn mut_from_bytes_checked(
-        bytes: &mut [u8],
-    ) -> Result<(&mut Self, &mut [u8]), WireErrorKind> {
-        Self::mut_from_prefix(bytes).map_err(|_| WireErrorKind::Truncated(Layer::Ipv6Extension))
-    }
 
     /// Fragment offset in bytes.
     #[inline]

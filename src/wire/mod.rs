@@ -45,6 +45,8 @@ pub mod udp;
 use core::fmt;
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
+
 use crate::capacity::{MAX_IPV6_EXT_HEADERS, MAX_VLAN_TAGS};
 use ethernet::{EtherType, EthernetHeader, VlanTag};
 use ipv4::Ipv4Header;
@@ -89,6 +91,34 @@ impl IpProtocol {
     pub const HIP: Self = Self(139);
     /// Shim6.
     pub const SHIM6: Self = Self(140);
+}
+
+/// A header view: a `#[repr(C)]`, unaligned, network-endian struct cast in place from the
+/// front of a byte slice. Implemented by every header of this module; the two methods are the
+/// checked read and write entry points.
+pub trait Header: FromBytes + IntoBytes + KnownLayout + Immutable + Unaligned {
+    /// The layer a too-short buffer is reported against.
+    const LAYER: Layer;
+
+    /// Reads the header at the start of `bytes`; returns it and the bytes after it.
+    ///
+    /// # Errors
+    ///
+    /// [`WireErrorKind::Truncated`] when `bytes` is shorter than the header.
+    #[inline(always)]
+    fn ref_from_bytes_checked(bytes: &[u8]) -> Result<(&Self, &[u8]), WireErrorKind> {
+        Self::ref_from_prefix(bytes).map_err(|_| WireErrorKind::Truncated(Self::LAYER))
+    }
+
+    /// Writable view of the header at the start of `bytes`, and the bytes after it.
+    ///
+    /// # Errors
+    ///
+    /// [`WireErrorKind::Truncated`] when `bytes` is shorter than the header.
+    #[inline(always)]
+    fn mut_from_bytes_checked(bytes: &mut [u8]) -> Result<(&mut Self, &mut [u8]), WireErrorKind> {
+        Self::mut_from_prefix(bytes).map_err(|_| WireErrorKind::Truncated(Self::LAYER))
+    }
 }
 
 /// The layer a parse error or truncation refers to.

@@ -8,7 +8,7 @@
 use zerocopy::network_endian::{U16, U32};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
 
-use super::{Layer, WireErrorKind};
+use super::{Header, Layer, WireErrorKind};
 
 /// The fixed TCP header (20 bytes).
 #[derive(
@@ -59,23 +59,13 @@ impl TcpFlags {
     }
 }
 
+impl Header for TcpHeader {
+    const LAYER: Layer = Layer::Tcp;
+}
+
 impl TcpHeader {
     /// Length of the fixed header in bytes.
     pub const LEN: usize = 20;
-
-    /// Reads the fixed header at the start of `bytes`.
-    #[inline]
-    pub fn ref_from_bytes_checked(bytes: &[u8]) -> Result<(&Self, &[u8]), WireErrorKind> {
-        Self::ref_from_prefix(bytes).map_err(|_| WireErrorKind::Truncated(Layer::Tcp))
-    }
-
-    /// Writable view of the fixed header at the start of `bytes`.
-    #[inline]
-    pub fn mut_from_bytes_checked(
-        bytes: &mut [u8],
-    ) -> Result<(&mut Self, &mut [u8]), WireErrorKind> {
-        Self::mut_from_prefix(bytes).map_err(|_| WireErrorKind::Truncated(Layer::Tcp))
-    }
 
     /// Source port.
     #[inline]

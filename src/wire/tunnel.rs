@@ -9,7 +9,7 @@ use zerocopy::network_endian::U16;
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
 
 use super::ethernet::EtherType;
-use super::{Layer, WireErrorKind};
+use super::{Header, Layer, WireErrorKind};
 
 /// IANA UDP port of VXLAN.
 pub const VXLAN_PORT: u16 = 4789;
@@ -33,25 +33,15 @@ pub struct VxlanHeader {
     pub vni_reserved: [u8; 4],
 }
 
+impl Header for VxlanHeader {
+    const LAYER: Layer = Layer::Vxlan;
+}
+
 impl VxlanHeader {
     /// Length of the header in bytes.
     pub const LEN: usize = 8;
     /// The I flag: the VNI is valid.
     pub const FLAG_VNI_VALID: u8 = 0x08;
-
-    /// Reads the header at the start of `bytes`.
-    #[inline]
-    pub fn ref_from_bytes_checked(bytes: &[u8]) -> Result<(&Self, &[u8]), WireErrorKind> {
-        Self::ref_from_prefix(bytes).map_err(|_| WireErrorKind::Truncated(Layer::Vxlan))
-    }
-
-    /// Writable view of the header at the start of `bytes`.
-    #[inline]
-    pub fn mut_from_bytes_checked(
-        bytes: &mut [u8],
-    ) -> Result<(&mut Self, &mut [u8]), WireErrorKind> {
-        Self::mut_from_prefix(bytes).map_err(|_| WireErrorKind::Truncated(Layer::Vxlan))
-    }
 
     /// The 24-bit VNI.
     #[inline]
@@ -84,23 +74,13 @@ pub struct GeneveHeader {
     pub vni_reserved: [u8; 4],
 }
 
+impl Header for GeneveHeader {
+    const LAYER: Layer = Layer::Geneve;
+}
+
 impl GeneveHeader {
     /// Length of the base header in bytes.
     pub const LEN: usize = 8;
-
-    /// Reads the base header at the start of `bytes`.
-    #[inline]
-    pub fn ref_from_bytes_checked(bytes: &[u8]) -> Result<(&Self, &[u8]), WireErrorKind> {
-        Self::ref_from_prefix(bytes).map_err(|_| WireErrorKind::Truncated(Layer::Geneve))
-    }
-
-    /// Writable view of the base header at the start of `bytes`.
-    #[inline]
-    pub fn mut_from_bytes_checked(
-        bytes: &mut [u8],
-    ) -> Result<(&mut Self, &mut [u8]), WireErrorKind> {
-        Self::mut_from_prefix(bytes).map_err(|_| WireErrorKind::Truncated(Layer::Geneve))
-    }
 
     /// Version field (0 is the only version defined).
     #[inline]

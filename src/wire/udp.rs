@@ -4,7 +4,7 @@
 use zerocopy::network_endian::U16;
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
 
-use super::{Layer, WireErrorKind};
+use super::{Header, Layer};
 
 /// UDP header (8 bytes).
 #[derive(
@@ -22,23 +22,13 @@ pub struct UdpHeader {
     pub checksum: U16,
 }
 
+impl Header for UdpHeader {
+    const LAYER: Layer = Layer::Udp;
+}
+
 impl UdpHeader {
     /// Length of the header in bytes.
     pub const LEN: usize = 8;
-
-    /// Reads the header at the start of `bytes`.
-    #[inline]
-    pub fn ref_from_bytes_checked(bytes: &[u8]) -> Result<(&Self, &[u8]), WireErrorKind> {
-        Self::ref_from_prefix(bytes).map_err(|_| WireErrorKind::Truncated(Layer::Udp))
-    }
-
-    /// Writable view of the header at the start of `bytes`.
-    #[inline]
-    pub fn mut_from_bytes_checked(
-        bytes: &mut [u8],
-    ) -> Result<(&mut Self, &mut [u8]), WireErrorKind> {
-        Self::mut_from_prefix(bytes).map_err(|_| WireErrorKind::Truncated(Layer::Udp))
-    }
 
     /// Source port.
     #[inline]
