@@ -3,8 +3,10 @@
 #
 # First installs what the tests need when it is missing (Rust components now; Debian packages
 # through apt-get as later layers need them), then: format check, clippy with -D warnings on
-# every target and on the no_std build, rustdoc with -D warnings, all tests, and the criterion
-# benches in test mode (each bench body runs once, to prove it works; no timing).
+# every target and on the no_std build, rustdoc with -D warnings, all tests, the criterion
+# benches in test mode (each bench body runs once, to prove it works; no timing), and the same
+# tests cross-built for aarch64 and run under qemu (scripts/test-aarch64.sh, which installs its
+# Debian cross toolchain itself).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -64,5 +66,8 @@ cargo test --workspace --locked
 
 step "cargo test --bench '*' (criterion benches in test mode)"
 cargo test --workspace --bench '*' --locked
+
+step "aarch64 (BlueField-3 Arm cores): cross-build and run the same tests under qemu"
+scripts/test-aarch64.sh
 
 printf '\nall checks passed in %ss\n' "$(( $(date +%s) - start ))"
