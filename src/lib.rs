@@ -28,6 +28,7 @@
 #![cfg_attr(not(feature = "std"), no_std)]
 
 pub mod capacity;
+pub mod l7;
 pub mod wire;
 
 // The README's Rust examples are compiled and run as doc tests.

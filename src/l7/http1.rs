@@ -1,0 +1,542 @@
+//! HTTP/1.1 request head (RFC 9112 §3 and §5) and the inference fields in it.
+//!
+//! [`parse_request`] reads the request line and header section of the first request on a
+//! connection and picks out what steering needs: method, path, Host, and the headers named in
+//! an [`HeaderNames`] (the Gateway API Inference Extension's fairness id, Envoy AI Gateway's
+//! model header, a session header, a priority header). The model comes from a KServe v2 path
+//! (`/v2/models/{name}[/versions/{v}]/infer`), else the model header, else the top-level
+//! `"model"` key of a JSON body within the first bytes (OpenAI-style APIs).
+//!
+//! Borrowed slices only; no allocation; no panic. A head not yet complete is
+//! [`Http1Error::Incomplete`]; malformed input is a specific error. Obsolete line folding is
+//! rejected (RFC 9112 §5.2), a bare LF is accepted as a line end (§2.2).
+#![forbid(unsafe_code)]
+#![deny(
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::unwrap_used,
+    clippy::expect_used
+)]
+
+use core::fmt;
+
+/// What is wrong with a request head.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Http1Error {
+    /// The header section has not ended yet: more bytes may complete it.
+    Incomplete,
+    /// The head is longer than the caller's limit.
+    TooLong,
+    /// The method is empty or holds a non-token byte.
+    BadMethod,
+    /// The request target is empty or holds a space or control byte.
+    BadTarget,
+    /// The version is not `HTTP/1.0` or `HTTP/1.1`.
+    BadVersion,
+    /// A header line without a colon, with an empty or non-token name, or a control byte.
+    BadHeader,
+    /// A header line starting with whitespace (obsolete line folding).
+    ObsoleteFold,
+    /// A Content-Length that is not a decimal number, or two that differ.
+    BadContentLength,
+}
+
+impl fmt::Display for Http1Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = match self {
+            Self::Incomplete => "request head incomplete",
+            Self::TooLong => "request head too long",
+            Self::BadMethod => "bad method",
+            Self::BadTarget => "bad request target",
+            Self::BadVersion => "bad HTTP version",
+            Self::BadHeader => "bad header line",
+            Self::ObsoleteFold => "obsolete header line folding",
+            Self::BadContentLength => "bad Content-Length",
+        };
+        f.write_str(s)
+    }
+}
+
+impl core::error::Error for Http1Error {}
+
+/// Header names whose values classification captures (compared case-insensitively).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HeaderNames<'n> {
+    /// The tenant's fairness key: `x-gateway-inference-fairness-id` by default.
+    pub tenant: &'n [u8],
+    /// The model header: `x-ai-eg-model` by default.
+    pub model: &'n [u8],
+    /// The session header: `x-dynamo-session-id` by default.
+    pub session: &'n [u8],
+    /// The priority header: `x-priority` by default.
+    pub priority: &'n [u8],
+}
+
+impl HeaderNames<'static> {
+    /// The defaults named above.
+    pub const DEFAULT: Self = Self {
+        tenant: b"x-gateway-inference-fairness-id",
+        model: b"x-ai-eg-model",
+        session: b"x-dynamo-session-id",
+        priority: b"x-priority",
+    };
+}
+
+impl Default for HeaderNames<'static> {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+/// Where the model name was found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ModelSource {
+    /// The KServe v2 path `/v2/models/{name}/…`.
+    KservePath,
+    /// The model header.
+    Header,
+    /// The JSON body's top-level `"model"`.
+    Body,
+}
+
+/// The fields of a request head that steering uses, borrowed from the input.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Http1Request<'a> {
+    /// Method.
+    pub method: &'a [u8],
+    /// Request target (path and query).
+    pub path: &'a [u8],
+    /// Minor version: 0 or 1.
+    pub minor_version: u8,
+    /// Host header.
+    pub host: Option<&'a [u8]>,
+    /// Tenant claim header.
+    pub tenant: Option<&'a [u8]>,
+    /// Model header.
+    pub model_header: Option<&'a [u8]>,
+    /// Session header.
+    pub session: Option<&'a [u8]>,
+    /// Priority header.
+    pub priority: Option<&'a [u8]>,
+    /// Content-Length, if given.
+    pub content_length: Option<u64>,
+    /// Length of the head, request line to the empty line included.
+    pub head_len: usize,
+    /// Number of header fields.
+    pub headers: u16,
+}
+
+impl<'a> Http1Request<'a> {
+    /// The model: KServe path, else model header, else the top-level `"model"` of the JSON
+    /// `body` (the bytes after the head received so far; at most `body_limit` of them are
+    /// scanned). The name borrows the head or the body; a JSON value with escapes is returned
+    /// raw (escapes included).
+    pub fn model<'b>(&self, body: &'b [u8], body_limit: usize) -> Option<(&'b [u8], ModelSource)>
+    where
+        'a: 'b,
+    {
+        if let Some(m) = kserve_model(self.path) {
+            return Some((m, ModelSource::KservePath));
+        }
+        if let Some(m) = self.model_header {
+            return Some((m, ModelSource::Header));
+        }
+        let scan = body.get(..body_limit).unwrap_or(body);
+        json_top_level_string(scan, b"model").map(|m| (m, ModelSource::Body))
+    }
+}
+
+/// `tchar` of RFC 9110 §5.6.2.
+#[inline(always)]
+fn is_tchar(b: u8) -> bool {
+    matches!(b,
+        b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9'
+        | b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.' | b'^' | b'_' | b'`' | b'|' | b'~')
+}
+
+/// Splits off one line (without its CRLF or LF); `None` when no line end is in `rest`.
+#[inline(always)]
+fn next_line<'a>(rest: &mut &'a [u8]) -> Option<&'a [u8]> {
+    let nl = rest.iter().position(|&b| b == b'\n')?;
+    let line = rest.get(..nl)?;
+    *rest = rest.get(nl + 1..)?;
+    Some(line.strip_suffix(b"\r").unwrap_or(line))
+}
+
+#[inline(always)]
+fn trim_ows(mut v: &[u8]) -> &[u8] {
+    while let [b' ' | b'\t', rest @ ..] = v {
+        v = rest;
+    }
+    while let [rest @ .., b' ' | b'\t'] = v {
+        v = rest;
+    }
+    v
+}
+
+/// Parses the request head at the start of `bytes` (at most `max_head` bytes of it).
+///
+/// # Errors
+///
+/// [`Http1Error::Incomplete`] when the head has not ended within `bytes`,
+/// [`Http1Error::TooLong`] when it does not end within `max_head`, and the other variants for
+/// malformed heads.
+pub fn parse_request<'a>(
+    bytes: &'a [u8],
+    names: &HeaderNames<'_>,
+    max_head: usize,
+) -> Result<Http1Request<'a>, Http1Error> {
+    let window = bytes.get(..max_head).unwrap_or(bytes);
+    let truncated_by_limit = bytes.len() > max_head;
+    let incomplete = if truncated_by_limit {
+        Http1Error::TooLong
+    } else {
+        Http1Error::Incomplete
+    };
+    let mut rest = window;
+    let line = next_line(&mut rest).ok_or(incomplete)?;
+
+    // request-line = method SP request-target SP HTTP-version
+    let sp1 = line
+        .iter()
+        .position(|&b| b == b' ')
+        .ok_or(Http1Error::BadMethod)?;
+    let (method, after) = line.split_at(sp1);
+    if method.is_empty() || !method.iter().all(|&b| is_tchar(b)) {
+        return Err(Http1Error::BadMethod);
+    }
+    let after = after.get(1..).unwrap_or(&[]);
+    let sp2 = after
+        .iter()
+        .position(|&b| b == b' ')
+        .ok_or(Http1Error::BadTarget)?;
+    let (path, version) = after.split_at(sp2);
+    if path.is_empty() || path.iter().any(|&b| b <= b' ' || b == 0x7f) {
+        return Err(Http1Error::BadTarget);
+    }
+    let minor_version = match version {
+        b" HTTP/1.1" => 1,
+        b" HTTP/1.0" => 0,
+        _ => return Err(Http1Error::BadVersion),
+    };
+
+    let mut req = Http1Request {
+        method,
+        path,
+        minor_version,
+        ..Http1Request::default()
+    };
+    loop {
+        let line = next_line(&mut rest).ok_or(incomplete)?;
+        if line.is_empty() {
+            break;
+        }
+        if matches!(line.first(), Some(b' ' | b'\t')) {
+            return Err(Http1Error::ObsoleteFold);
+        }
+        let colon = line
+            .iter()
+            .position(|&b| b == b':')
+            .ok_or(Http1Error::BadHeader)?;
+        let (name, value) = line.split_at(colon);
+        if name.is_empty() || !name.iter().all(|&b| is_tchar(b)) {
+            return Err(Http1Error::BadHeader);
+        }
+        let value = trim_ows(value.get(1..).unwrap_or(&[]));
+        if value.iter().any(|&b| (b < b' ' && b != b'\t') || b == 0x7f) {
+            return Err(Http1Error::BadHeader);
+        }
+        req.headers = req.headers.saturating_add(1);
+        let slot = if name.eq_ignore_ascii_case(b"host") {
+            &mut req.host
+        } else if name.eq_ignore_ascii_case(b"content-length") {
+            let n = parse_decimal(value).ok_or(Http1Error::BadContentLength)?;
+            if req.content_length.is_some_and(|old| old != n) {
+                return Err(Http1Error::BadContentLength);
+            }
+            req.content_length = Some(n);
+            continue;
+        } else if name.eq_ignore_ascii_case(names.tenant) {
+            &mut req.tenant
+        } else if name.eq_ignore_ascii_case(names.model) {
+            &mut req.model_header
+        } else if name.eq_ignore_ascii_case(names.session) {
+            &mut req.session
+        } else if name.eq_ignore_ascii_case(names.priority) {
+            &mut req.priority
+        } else {
+            continue;
+        };
+        // The first occurrence wins.
+        if slot.is_none() {
+            *slot = Some(value);
+        }
+    }
+    req.head_len = window.len() - rest.len();
+    Ok(req)
+}
+
+fn parse_decimal(v: &[u8]) -> Option<u64> {
+    if v.is_empty() || v.len() > 19 {
+        return None;
+    }
+    v.iter().try_fold(0u64, |acc, &b| {
+        b.is_ascii_digit().then(|| acc * 10 + u64::from(b - b'0'))
+    })
+}
+
+/// The model name of a KServe v2 inference path: `/v2/models/{name}/infer` or
+/// `/v2/models/{name}/versions/{v}/infer` (a query string is ignored).
+pub fn kserve_model(path: &[u8]) -> Option<&[u8]> {
+    let path = path.split(|&b| b == b'?').next().unwrap_or(path);
+    let rest = path.strip_prefix(b"/v2/models/")?;
+    let slash = rest.iter().position(|&b| b == b'/')?;
+    let (name, tail) = rest.split_at(slash);
+    if name.is_empty() {
+        return None;
+    }
+    let ok = tail == b"/infer" || {
+        tail.strip_prefix(b"/versions/")
+            .and_then(|t| t.strip_suffix(b"/infer"))
+            .is_some_and(|v| !v.is_empty() && !v.contains(&b'/'))
+    };
+    ok.then_some(name)
+}
+
+/// The raw value of the top-level string member `key` of the JSON object in `json` (escape
+/// sequences left as they are), or `None` when the object has no such member, the value is not
+/// a string, or `json` ends first. Nested objects and arrays are skipped, never searched; the
+/// walk is iterative with a depth counter, so deep nesting cannot overflow the stack.
+pub fn json_top_level_string<'b>(json: &'b [u8], key: &[u8]) -> Option<&'b [u8]> {
+    let mut r = json;
+    skip_ws(&mut r);
+    r = r.strip_prefix(b"{")?;
+    loop {
+        skip_ws(&mut r);
+        if r.first() == Some(&b'}') {
+            return None;
+        }
+        let k = json_string(&mut r)?;
+        skip_ws(&mut r);
+        r = r.strip_prefix(b":")?;
+        skip_ws(&mut r);
+        if k == key {
+            return if r.first() == Some(&b'"') {
+                json_string(&mut r)
+            } else {
+                None
+            };
+        }
+        skip_value(&mut r)?;
+        skip_ws(&mut r);
+        match r.first()? {
+            b',' => r = r.get(1..)?,
+            _ => return None,
+        }
+    }
+}
+
+#[inline]
+fn skip_ws(r: &mut &[u8]) {
+    while let [b' ' | b'\t' | b'\r' | b'\n', rest @ ..] = *r {
+        *r = rest;
+    }
+}
+
+/// Reads a JSON string at the front of `r`; returns its raw contents between the quotes.
+fn json_string<'b>(r: &mut &'b [u8]) -> Option<&'b [u8]> {
+    let body = r.strip_prefix(b"\"")?;
+    let mut i = 0;
+    loop {
+        match body.get(i)? {
+            b'\\' => i += 2,
+            b'"' => {
+                let s = body.get(..i)?;
+                *r = body.get(i + 1..)?;
+                return Some(s);
+            }
+            _ => i += 1,
+        }
+    }
+}
+
+/// Skips one JSON value (string, number, literal, object or array).
+fn skip_value(r: &mut &[u8]) -> Option<()> {
+    let mut depth = 0usize;
+    loop {
+        skip_ws(r);
+        match r.first()? {
+            b'"' => {
+                json_string(r)?;
+            }
+            b'{' | b'[' => {
+                depth += 1;
+                *r = r.get(1..)?;
+                continue;
+            }
+            b'}' | b']' => {
+                depth = depth.checked_sub(1)?;
+                *r = r.get(1..)?;
+            }
+            b',' | b':' if depth > 0 => {
+                *r = r.get(1..)?;
+                continue;
+            }
+            _ => {
+                // Number or literal: up to the next delimiter.
+                let n = r.iter().position(|&b| {
+                    matches!(b, b',' | b'}' | b']' | b' ' | b'\t' | b'\r' | b'\n')
+                })?;
+                if n == 0 {
+                    return None;
+                }
+                *r = r.get(n..)?;
+            }
+        }
+        if depth == 0 {
+            return Some(());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OPENAI: &[u8] = b"POST /v1/chat/completions HTTP/1.1\r\nHost: infer.tenant-a.example:37117\r\nUser-Agent: curl/7.88.1\r\ncontent-type: application/json\r\nx-gateway-inference-fairness-id: tenant-a\r\nX-Dynamo-Session-ID: sess-42\r\nContent-Length: 94\r\n\r\n{\"model\":\"llama-3.1-8b-instruct\",\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}],\"stream\":true}";
+
+    #[test]
+    fn openai_request() {
+        let r = parse_request(OPENAI, &HeaderNames::DEFAULT, 8192).unwrap();
+        assert_eq!(
+            (r.method, r.path, r.minor_version),
+            (&b"POST"[..], &b"/v1/chat/completions"[..], 1)
+        );
+        assert_eq!(r.host, Some(&b"infer.tenant-a.example:37117"[..]));
+        assert_eq!(r.tenant, Some(&b"tenant-a"[..]));
+        assert_eq!(r.session, Some(&b"sess-42"[..]));
+        assert_eq!(
+            (r.priority, r.model_header, r.content_length),
+            (None, None, Some(94))
+        );
+        let body = &OPENAI[r.head_len..];
+        assert_eq!(
+            r.model(body, 4096),
+            Some((&b"llama-3.1-8b-instruct"[..], ModelSource::Body))
+        );
+    }
+
+    #[test]
+    fn kserve_paths() {
+        assert_eq!(
+            kserve_model(b"/v2/models/resnet50/infer"),
+            Some(&b"resnet50"[..])
+        );
+        assert_eq!(
+            kserve_model(b"/v2/models/resnet50/versions/2/infer"),
+            Some(&b"resnet50"[..])
+        );
+        assert_eq!(
+            kserve_model(b"/v2/models/resnet50/versions/2/infer?x=1"),
+            Some(&b"resnet50"[..])
+        );
+        for bad in [
+            &b"/v2/models//infer"[..],
+            b"/v2/models/resnet50",
+            b"/v2/models/r/ready",
+            b"/v2/models/r/versions//infer",
+            b"/v1/models/r/infer",
+        ] {
+            assert_eq!(kserve_model(bad), None, "{}", bad.escape_ascii());
+        }
+    }
+
+    #[test]
+    fn json_model_key() {
+        let j = br#" { "prompt": {"model": "nested"}, "list": [1, {"model":"x"}, "s\"q"], "n": -1.5e3, "t": true, "model" : "mistral-7b" }"#;
+        assert_eq!(json_top_level_string(j, b"model"), Some(&b"mistral-7b"[..]));
+        assert_eq!(json_top_level_string(br#"{"model": 7}"#, b"model"), None);
+        assert_eq!(json_top_level_string(br#"{"a": "b"}"#, b"model"), None);
+        assert_eq!(
+            json_top_level_string(br#"{"a": [1, 2"#, b"model"),
+            None,
+            "truncated body"
+        );
+        assert_eq!(
+            json_top_level_string(br#"{"model": "a\"b"}"#, b"model"),
+            Some(&br#"a\"b"#[..])
+        );
+        let deep = [b'['; 100_000];
+        let mut doc = b"{\"a\":".to_vec();
+        doc.extend_from_slice(&deep);
+        assert_eq!(
+            json_top_level_string(&doc, b"model"),
+            None,
+            "deep nesting does not recurse"
+        );
+    }
+
+    #[test]
+    fn malformed_heads() {
+        let n = HeaderNames::DEFAULT;
+        let cases: &[(&[u8], Http1Error)] = &[
+            (b"GET / HTTP/1.1\r\nHost: a\r\n", Http1Error::Incomplete),
+            (b"GET / HTTP/1.1", Http1Error::Incomplete),
+            (b"G@T / HTTP/1.1\r\n\r\n", Http1Error::BadMethod),
+            (b" / HTTP/1.1\r\n\r\n", Http1Error::BadMethod),
+            (b"GET  HTTP/1.1\r\n\r\n", Http1Error::BadTarget),
+            (b"GET / HTTP/2.0\r\n\r\n", Http1Error::BadVersion),
+            (b"GET / HTTP/1.1\r\nNoColon\r\n\r\n", Http1Error::BadHeader),
+            (b"GET / HTTP/1.1\r\n: v\r\n\r\n", Http1Error::BadHeader),
+            (b"GET / HTTP/1.1\r\nA b: v\r\n\r\n", Http1Error::BadHeader),
+            (b"GET / HTTP/1.1\r\nA: v\x01\r\n\r\n", Http1Error::BadHeader),
+            (
+                b"GET / HTTP/1.1\r\nA: v\r\n  folded\r\n\r\n",
+                Http1Error::ObsoleteFold,
+            ),
+            (
+                b"GET / HTTP/1.1\r\nContent-Length: 1x\r\n\r\n",
+                Http1Error::BadContentLength,
+            ),
+            (
+                b"GET / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+                Http1Error::BadContentLength,
+            ),
+        ];
+        for (input, want) in cases {
+            assert_eq!(
+                parse_request(input, &n, 8192).unwrap_err(),
+                *want,
+                "{}",
+                input.escape_ascii()
+            );
+        }
+        assert_eq!(
+            parse_request(b"GET / HTTP/1.1\r\nHost: a\r\n", &n, 10).unwrap_err(),
+            Http1Error::TooLong
+        );
+        let ok = parse_request(b"GET /x HTTP/1.0\nHost:  a \n\n", &n, 8192).unwrap();
+        assert_eq!(
+            (ok.host, ok.minor_version, ok.head_len),
+            (Some(&b"a"[..]), 0, 27)
+        );
+    }
+
+    #[test]
+    fn every_prefix_is_incomplete_or_the_same_head() {
+        let full = parse_request(OPENAI, &HeaderNames::DEFAULT, 8192).unwrap();
+        for k in 0..OPENAI.len() {
+            match parse_request(&OPENAI[..k], &HeaderNames::DEFAULT, 8192) {
+                Ok(r) => {
+                    assert!(k >= full.head_len);
+                    assert_eq!(r, full);
+                }
+                Err(e) => {
+                    assert!(k < full.head_len);
+                    assert_eq!(e, Http1Error::Incomplete, "prefix {k}");
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,235 @@
+//! Request classification on the first bytes of a flow: TLS ClientHello before termination,
+//! HTTP/1.1, HTTP/2 (with HPACK) and gRPC after it, turned into one [`RequestInfo`].
+//!
+//! # Promises
+//!
+//! - **No allocation, no panic.** Parsers walk borrowed bytes with checked reads; names are
+//!   borrowed slices in the per-protocol views and fixed-size copies ([`FixedStr`]) in
+//!   [`RequestInfo`]. Every malformed length is a typed error, never a panic.
+//! - **Incomplete is not malformed.** A request cut short by the end of the bytes received so
+//!   far is [`L7Error::Incomplete`]: feed more bytes and classify again. Anything else that does
+//!   not parse is a specific error naming the field.
+//! - **Trusted-vs-claimed.** Identities found here (SNI, the fairness-id header, gRPC
+//!   metadata) are claims; the policy layer decides what to trust.
+#![forbid(unsafe_code)]
+#![deny(
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::unwrap_used,
+    clippy::expect_used
+)]
+
+pub mod http1;
+pub mod tls;
+
+use core::fmt;
+
+/// A string copied into a fixed-size buffer: at most `N` bytes, longer input is cut and
+/// flagged. Bytes are kept as they came (not necessarily UTF-8).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FixedStr<const N: usize> {
+    buf: [u8; N],
+    len: u16,
+    truncated: bool,
+}
+
+impl<const N: usize> FixedStr<N> {
+    /// The empty string.
+    pub const EMPTY: Self = Self {
+        buf: [0; N],
+        len: 0,
+        truncated: false,
+    };
+
+    /// Copies `bytes`, cutting at `N` bytes.
+    #[inline]
+    pub fn new(bytes: &[u8]) -> Self {
+        let mut s = Self::EMPTY;
+        s.set(bytes);
+        s
+    }
+
+    /// Replaces the contents with `bytes`, cutting at `N` bytes.
+    #[inline]
+    pub fn set(&mut self, bytes: &[u8]) {
+        let n = bytes.len().min(N);
+        if let (Some(dst), Some(src)) = (self.buf.get_mut(..n), bytes.get(..n)) {
+            dst.copy_from_slice(src);
+        }
+        self.len = n as u16;
+        self.truncated = bytes.len() > N;
+    }
+
+    /// The bytes kept.
+    #[inline]
+    pub fn as_bytes(&self) -> &[u8] {
+        self.buf.get(..usize::from(self.len)).unwrap_or(&[])
+    }
+
+    /// Whether the input was longer than `N` bytes and was cut.
+    #[inline]
+    pub fn is_truncated(&self) -> bool {
+        self.truncated
+    }
+
+    /// Whether nothing is stored.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+impl<const N: usize> Default for FixedStr<N> {
+    fn default() -> Self {
+        Self::EMPTY
+    }
+}
+
+impl<const N: usize> fmt::Debug for FixedStr<N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "\"{}\"", self.as_bytes().escape_ascii())?;
+        if self.truncated {
+            write!(f, "…")?;
+        }
+        Ok(())
+    }
+}
+
+/// The protocol a flow's first bytes were recognised as.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum RequestKind {
+    /// Not recognised (yet).
+    #[default]
+    Unknown,
+    /// A TLS ClientHello (the flow is encrypted from here on).
+    Tls,
+    /// An HTTP/1.1 request.
+    Http1,
+    /// An HTTP/2 request (prior knowledge or after TLS termination).
+    H2,
+    /// A gRPC call over HTTP/2.
+    Grpc,
+}
+
+/// Most ALPN protocol names kept in a [`RequestInfo`].
+pub const MAX_ALPN: usize = 8;
+/// Most TLS versions kept in a [`RequestInfo`].
+pub const MAX_VERSIONS: usize = 8;
+
+/// What classification learned about a request: a `Copy` value of fixed size, with every
+/// string copied into a bounded buffer, ready to be stored or handed across threads.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct RequestInfo {
+    /// What the bytes were.
+    pub kind: RequestKind,
+    /// TLS server name (SNI).
+    pub sni: FixedStr<128>,
+    /// ALPN protocol names offered, in order (at most [`MAX_ALPN`]).
+    pub alpn: [FixedStr<16>; MAX_ALPN],
+    /// Number of ALPN names stored in `alpn`.
+    pub alpn_len: u8,
+    /// Whether the ClientHello carries encrypted_client_hello.
+    pub ech: bool,
+    /// TLS versions offered, GREASE left out, in the client's order (supported_versions, or
+    /// the legacy version when that extension is absent).
+    pub versions: [u16; MAX_VERSIONS],
+    /// Number of versions stored in `versions`.
+    pub versions_len: u8,
+    /// HTTP method.
+    pub method: FixedStr<16>,
+    /// HTTP path (request target).
+    pub path: FixedStr<128>,
+    /// HTTP Host header or `:authority`.
+    pub authority: FixedStr<128>,
+    /// Model name (KServe path, model header, JSON body or gRPC `model_name`).
+    pub model: FixedStr<96>,
+    /// Session id (the configured session header).
+    pub session: FixedStr<64>,
+    /// Tenant the request claims (the fairness-id header): a claim, to be checked.
+    pub tenant_claim: FixedStr<64>,
+    /// Priority header value.
+    pub priority: FixedStr<16>,
+}
+
+impl RequestInfo {
+    /// ALPN names stored.
+    pub fn alpn(&self) -> &[FixedStr<16>] {
+        self.alpn.get(..usize::from(self.alpn_len)).unwrap_or(&[])
+    }
+
+    /// TLS versions stored.
+    pub fn versions(&self) -> &[u16] {
+        self.versions
+            .get(..usize::from(self.versions_len))
+            .unwrap_or(&[])
+    }
+}
+
+/// Why classification failed.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum L7Error {
+    /// The bytes so far end inside the request: feed more and try again.
+    Incomplete,
+    /// A malformed TLS ClientHello.
+    Tls(tls::TlsError),
+    /// A malformed HTTP/1.1 request.
+    Http1(http1::Http1Error),
+}
+
+impl fmt::Display for L7Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Incomplete => write!(f, "request incomplete: more bytes needed"),
+            Self::Tls(e) => write!(f, "TLS: {e}"),
+            Self::Http1(e) => write!(f, "HTTP/1.1: {e}"),
+        }
+    }
+}
+
+impl core::error::Error for L7Error {}
+
+/// A bounds-checked big-endian reader over borrowed bytes (the rustls `Reader` idea): every
+/// read returns `None` past the end instead of panicking.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Reader<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    #[inline(always)]
+    pub(crate) fn new(bytes: &'a [u8]) -> Self {
+        Self { rest: bytes }
+    }
+
+    #[inline(always)]
+    pub(crate) fn rest(&self) -> &'a [u8] {
+        self.rest
+    }
+
+    #[inline(always)]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.rest.is_empty()
+    }
+
+    #[inline(always)]
+    pub(crate) fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let (head, tail) = self.rest.split_at_checked(n)?;
+        self.rest = tail;
+        Some(head)
+    }
+
+    #[inline(always)]
+    pub(crate) fn u8(&mut self) -> Option<u8> {
+        let (&b, tail) = self.rest.split_first()?;
+        self.rest = tail;
+        Some(b)
+    }
+
+    #[inline(always)]
+    pub(crate) fn u16(&mut self) -> Option<u16> {
+        let (head, tail) = self.rest.split_first_chunk::<2>()?;
+        self.rest = tail;
+        Some(u16::from_be_bytes(*head))
+    }
+}
