@@ -147,21 +147,59 @@ impl<'a> Http1Request<'a> {
     }
 }
 
-/// `tchar` of RFC 9110 §5.6.2.
+/// `tchar` of RFC 9110 §5.6.2, as a 256-entry table (one load per byte).
+#[allow(clippy::indexing_slicing)] // const evaluation: `i < 256` bounds every index at compile time
+const TCHAR: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        t[i] = matches!(b,
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9'
+            | b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.' | b'^' | b'_' | b'`' | b'|' | b'~');
+        i += 1;
+    }
+    t
+};
+
 #[inline(always)]
 fn is_tchar(b: u8) -> bool {
-    matches!(b,
-        b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9'
-        | b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.' | b'^' | b'_' | b'`' | b'|' | b'~')
+    TCHAR.get(usize::from(b)).copied().unwrap_or(false)
 }
 
 /// Splits off one line (without its CRLF or LF); `None` when no line end is in `rest`.
+/// `memchr` finds the LF with SIMD where the target has it, a word-at-a-time loop elsewhere.
 #[inline(always)]
 fn next_line<'a>(rest: &mut &'a [u8]) -> Option<&'a [u8]> {
-    let nl = rest.iter().position(|&b| b == b'\n')?;
-    let line = rest.get(..nl)?;
-    *rest = rest.get(nl + 1..)?;
+    let nl = memchr::memchr(b'\n', rest)?;
+    let (line, tail) = rest.split_at_checked(nl)?;
+    *rest = tail.get(1..)?;
     Some(line.strip_suffix(b"\r").unwrap_or(line))
+}
+
+/// Whether `bytes` holds a control byte other than HTAB (or DEL): RFC 9110 §5.5 forbids them
+/// in field values. Eight bytes at a time (SWAR, portable): a word is checked bytewise only
+/// when it may hold one.
+#[inline(always)]
+fn has_ctl(bytes: &[u8]) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    let bad = |b: u8| (b < b' ' && b != b'\t') || b == 0x7f;
+    let mut chunks = bytes.chunks_exact(8);
+    for c in &mut chunks {
+        let Ok(word) = <[u8; 8]>::try_from(c) else {
+            continue;
+        };
+        let x = u64::from_ne_bytes(word);
+        // Some byte < 0x20, or some byte == 0x7f ("has zero byte" of x ^ 0x7f..).
+        let below_space = x.wrapping_sub(ONES * 0x20) & !x & HIGH;
+        let y = x ^ (ONES * 0x7f);
+        let del = y.wrapping_sub(ONES) & !y & HIGH;
+        if (below_space | del) != 0 && c.iter().any(|&b| bad(b)) {
+            return true;
+        }
+    }
+    chunks.remainder().iter().any(|&b| bad(b))
 }
 
 #[inline(always)]
@@ -198,19 +236,13 @@ pub fn parse_request<'a>(
     let line = next_line(&mut rest).ok_or(incomplete)?;
 
     // request-line = method SP request-target SP HTTP-version
-    let sp1 = line
-        .iter()
-        .position(|&b| b == b' ')
-        .ok_or(Http1Error::BadMethod)?;
+    let sp1 = memchr::memchr(b' ', line).ok_or(Http1Error::BadMethod)?;
     let (method, after) = line.split_at(sp1);
     if method.is_empty() || !method.iter().all(|&b| is_tchar(b)) {
         return Err(Http1Error::BadMethod);
     }
     let after = after.get(1..).unwrap_or(&[]);
-    let sp2 = after
-        .iter()
-        .position(|&b| b == b' ')
-        .ok_or(Http1Error::BadTarget)?;
+    let sp2 = memchr::memchr(b' ', after).ok_or(Http1Error::BadTarget)?;
     let (path, version) = after.split_at(sp2);
     if path.is_empty() || path.iter().any(|&b| b <= b' ' || b == 0x7f) {
         return Err(Http1Error::BadTarget);
@@ -228,23 +260,37 @@ pub fn parse_request<'a>(
         ..Http1Request::default()
     };
     loop {
-        let line = next_line(&mut rest).ok_or(incomplete)?;
-        if line.is_empty() {
-            break;
+        // field-line = field-name ":" OWS field-value OWS. The name is walked with the tchar
+        // table until its first non-token byte, which must be the colon: validation and the
+        // colon search in one pass; then one memchr finds the end of the value.
+        let name_len = rest.iter().position(|&b| !is_tchar(b)).ok_or(incomplete)?;
+        let (name, after_name) = rest.split_at(name_len);
+        match after_name.first() {
+            Some(b':') if name_len > 0 => {}
+            Some(b'\r' | b'\n') if name_len == 0 => {
+                // The empty line that ends the head: CRLF, or a bare LF (RFC 9112 §2.2); a CR
+                // followed by anything else is malformed.
+                rest = match rest {
+                    [b'\r', b'\n', tail @ ..] | [b'\n', tail @ ..] => tail,
+                    [b'\r'] => return Err(incomplete),
+                    _ => return Err(Http1Error::BadHeader),
+                };
+                break;
+            }
+            Some(b' ' | b'\t') if name_len == 0 => return Err(Http1Error::ObsoleteFold),
+            _ => {
+                // A byte that can neither continue a name nor end it, unless the head simply
+                // has not arrived yet.
+                return Err(if memchr::memchr(b'\n', rest).is_none() {
+                    incomplete
+                } else {
+                    Http1Error::BadHeader
+                });
+            }
         }
-        if matches!(line.first(), Some(b' ' | b'\t')) {
-            return Err(Http1Error::ObsoleteFold);
-        }
-        let colon = line
-            .iter()
-            .position(|&b| b == b':')
-            .ok_or(Http1Error::BadHeader)?;
-        let (name, value) = line.split_at(colon);
-        if name.is_empty() || !name.iter().all(|&b| is_tchar(b)) {
-            return Err(Http1Error::BadHeader);
-        }
-        let value = trim_ows(value.get(1..).unwrap_or(&[]));
-        if value.iter().any(|&b| (b < b' ' && b != b'\t') || b == 0x7f) {
+        rest = after_name.get(1..).unwrap_or(&[]);
+        let value = trim_ows(next_line(&mut rest).ok_or(incomplete)?);
+        if has_ctl(value) {
             return Err(Http1Error::BadHeader);
         }
         req.headers = req.headers.saturating_add(1);
