@@ -372,13 +372,18 @@ pub fn parse_body(body: &[u8]) -> Result<ClientHello<'_>, TlsError> {
         if !r.is_empty() {
             return Err(TlsError::TrailingBytes);
         }
-        let mut exts = Reader::new(block);
+        // Each extension header is read as one 4-byte pattern: one bounds check per extension.
+        let mut exts = block;
+        let mut count = 0u16;
         let mut seen = 0u8;
-        while !exts.is_empty() {
-            let ty = exts.u16().ok_or(TlsError::ExtensionsLength)?;
-            let len = usize::from(exts.u16().ok_or(TlsError::ExtensionsLength)?);
-            let data = exts.take(len).ok_or(TlsError::ExtensionLength(ty))?;
-            hello.extensions = hello.extensions.saturating_add(1);
+        while let [t0, t1, l0, l1, tail @ ..] = exts {
+            let ty = u16::from_be_bytes([*t0, *t1]);
+            let len = usize::from(u16::from_be_bytes([*l0, *l1]));
+            let Some((data, after)) = tail.split_at_checked(len) else {
+                return Err(TlsError::ExtensionLength(ty));
+            };
+            exts = after;
+            count = count.saturating_add(1);
             let bit = match ty {
                 EXT_SERVER_NAME => 1,
                 EXT_ALPN => 2,
@@ -400,6 +405,10 @@ pub fn parse_body(body: &[u8]) -> Result<ClientHello<'_>, TlsError> {
                 _ => hello.ech = true,
             }
         }
+        if !exts.is_empty() {
+            return Err(TlsError::ExtensionsLength);
+        }
+        hello.extensions = count;
     }
     if !have_versions && !is_grease(legacy_version) {
         hello.versions.push(legacy_version);
@@ -408,7 +417,7 @@ pub fn parse_body(body: &[u8]) -> Result<ClientHello<'_>, TlsError> {
 }
 
 /// server_name (RFC 6066 §3): the first host_name entry; other name types are skipped.
-#[inline]
+#[inline(always)]
 fn parse_server_name(data: &[u8]) -> Result<Option<&[u8]>, TlsError> {
     let mut r = Reader::new(data);
     let list_len = usize::from(r.u16().ok_or(TlsError::ServerNameLength)?);
@@ -433,7 +442,7 @@ fn parse_server_name(data: &[u8]) -> Result<Option<&[u8]>, TlsError> {
 }
 
 /// ALPN (RFC 7301 §3.1): a non-empty list of non-empty names.
-#[inline]
+#[inline(always)]
 fn parse_alpn(data: &[u8]) -> Result<Alpn<'_>, TlsError> {
     let mut r = Reader::new(data);
     let list_len = usize::from(r.u16().ok_or(TlsError::AlpnLength)?);
@@ -453,7 +462,7 @@ fn parse_alpn(data: &[u8]) -> Result<Alpn<'_>, TlsError> {
 }
 
 /// supported_versions in a ClientHello (RFC 8446 §4.2.1): a u8-length list of u16.
-#[inline]
+#[inline(always)]
 fn parse_supported_versions(data: &[u8]) -> Result<Versions, TlsError> {
     let mut r = Reader::new(data);
     let len = usize::from(r.u8().ok_or(TlsError::SupportedVersionsLength)?);
