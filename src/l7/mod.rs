@@ -19,8 +19,11 @@
     clippy::expect_used
 )]
 
+pub mod classify;
 pub mod http1;
 pub mod tls;
+
+pub use classify::{Classifier, ClassifyConfig};
 
 use core::fmt;
 
@@ -175,6 +178,8 @@ pub enum L7Error {
     Tls(tls::TlsError),
     /// A malformed HTTP/1.1 request.
     Http1(http1::Http1Error),
+    /// A protocol this build recognises but does not classify yet.
+    Unsupported(RequestKind),
 }
 
 impl fmt::Display for L7Error {
@@ -183,6 +188,7 @@ impl fmt::Display for L7Error {
             Self::Incomplete => write!(f, "request incomplete: more bytes needed"),
             Self::Tls(e) => write!(f, "TLS: {e}"),
             Self::Http1(e) => write!(f, "HTTP/1.1: {e}"),
+            Self::Unsupported(k) => write!(f, "{k:?} is not classified yet"),
         }
     }
 }
