@@ -20,7 +20,9 @@
 )]
 
 pub mod classify;
+pub mod hpack;
 pub mod http1;
+pub mod huffman;
 pub mod tls;
 
 pub use classify::{Classifier, ClassifyConfig};
