@@ -13,6 +13,7 @@
     clippy::expect_used
 )]
 
+use super::h2::{self, H2Error, H2State};
 use super::http1::{self, HeaderNames, Http1Error};
 use super::tls::{self, TlsError};
 use super::{FixedStr, L7Error, RequestInfo, RequestKind};
@@ -49,6 +50,7 @@ impl Default for ClassifyConfig {
 pub struct Classifier {
     config: ClassifyConfig,
     scratch: [u8; MAX_CLIENT_HELLO],
+    h2: H2State,
 }
 
 impl Classifier {
@@ -58,6 +60,7 @@ impl Classifier {
         Self {
             config,
             scratch: [0; MAX_CLIENT_HELLO],
+            h2: H2State::new(),
         }
     }
 
@@ -85,7 +88,19 @@ impl Classifier {
                     })?;
                 fill_tls(&mut info, &hello);
             }
-            Sniffed::H2 => return Err(L7Error::Unsupported(RequestKind::H2)),
+            Sniffed::H2 => {
+                h2::classify_h2(
+                    bytes,
+                    &mut self.h2,
+                    &self.config.headers,
+                    self.config.body_scan,
+                    &mut info,
+                )
+                .map_err(|e| match e {
+                    H2Error::Incomplete => L7Error::Incomplete,
+                    e => L7Error::H2(e),
+                })?;
+            }
             Sniffed::Http1 => {
                 let req = http1::parse_request(bytes, &self.config.headers, self.config.max_head)
                     .map_err(|e| match e {

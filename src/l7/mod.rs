@@ -20,6 +20,7 @@
 )]
 
 pub mod classify;
+pub mod h2;
 pub mod hpack;
 pub mod http1;
 pub mod huffman;
@@ -180,8 +181,8 @@ pub enum L7Error {
     Tls(tls::TlsError),
     /// A malformed HTTP/1.1 request.
     Http1(http1::Http1Error),
-    /// A protocol this build recognises but does not classify yet.
-    Unsupported(RequestKind),
+    /// A malformed HTTP/2 or gRPC first flight.
+    H2(h2::H2Error),
 }
 
 impl fmt::Display for L7Error {
@@ -190,7 +191,7 @@ impl fmt::Display for L7Error {
             Self::Incomplete => write!(f, "request incomplete: more bytes needed"),
             Self::Tls(e) => write!(f, "TLS: {e}"),
             Self::Http1(e) => write!(f, "HTTP/1.1: {e}"),
-            Self::Unsupported(k) => write!(f, "{k:?} is not classified yet"),
+            Self::H2(e) => write!(f, "HTTP/2: {e}"),
         }
     }
 }

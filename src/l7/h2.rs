@@ -1,0 +1,424 @@
+//! HTTP/2 first flight (RFC 9113) and gRPC (the gRPC over HTTP/2 protocol): the client
+//! connection preface, SETTINGS, HEADERS with CONTINUATION, padding and priority, decoded with
+//! HPACK; then, for a body, the first DATA frame: a JSON `"model"` for OpenAI-style requests,
+//! or the KServe v2 `ModelInfer` request's `model_name` (protobuf field 1) for gRPC.
+//!
+//! [`classify_h2`] walks the frames a client sends before the server answers (prior knowledge,
+//! `h2c`, or the decrypted stream after TLS termination). Frame types it does not need
+//! (PING, PRIORITY, WINDOW_UPDATE, unknown types, RFC 9113 §5.5) are checked for length and
+//! skipped. Fixed buffers only; no allocation; no panic.
+#![forbid(unsafe_code)]
+#![deny(
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::unwrap_used,
+    clippy::expect_used
+)]
+
+use core::fmt;
+
+use super::hpack::{Decoder, HpackError};
+use super::http1::{json_top_level_string, kserve_model, HeaderNames};
+use super::{FixedStr, RequestInfo, RequestKind};
+
+/// The client connection preface (RFC 9113 §3.4).
+pub const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+/// Largest frame payload before the server raises SETTINGS_MAX_FRAME_SIZE (RFC 9113 §4.2).
+pub const MAX_FRAME_LEN: usize = 16_384;
+/// The KServe v2 gRPC inference method.
+pub const KSERVE_MODEL_INFER: &[u8] = b"/inference.GRPCInferenceService/ModelInfer";
+
+const DATA: u8 = 0;
+const HEADERS: u8 = 1;
+const PRIORITY: u8 = 2;
+const RST_STREAM: u8 = 3;
+const SETTINGS: u8 = 4;
+const PING: u8 = 6;
+const GOAWAY: u8 = 7;
+const WINDOW_UPDATE: u8 = 8;
+const CONTINUATION: u8 = 9;
+
+const END_STREAM: u8 = 0x1;
+const ACK: u8 = 0x1;
+const END_HEADERS: u8 = 0x4;
+const PADDED: u8 = 0x8;
+const PRIORITY_FLAG: u8 = 0x20;
+
+/// What is wrong with an HTTP/2 first flight.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum H2Error {
+    /// The bytes end before the request's headers (or needed body bytes): feed more.
+    Incomplete,
+    /// The bytes do not start with the connection preface.
+    BadPreface,
+    /// A frame longer than 16,384 bytes (its length).
+    FrameTooLong(u32),
+    /// A frame whose length does not fit its type (the type).
+    BadFrameLength(u8),
+    /// A frame on the wrong stream for its type (the type).
+    BadStream(u8),
+    /// A pad length not smaller than the frame payload.
+    BadPadding,
+    /// A frame other than CONTINUATION while a header block is open (its type).
+    ContinuationExpected(u8),
+    /// A header block longer than the classifier's buffer.
+    HeaderBlockTooLong,
+    /// HPACK decoding failed.
+    Hpack(HpackError),
+    /// A request without `:method` or `:path`.
+    MissingPseudoHeader,
+    /// A malformed gRPC length-prefixed message or protobuf field.
+    BadGrpcMessage,
+}
+
+impl fmt::Display for H2Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Incomplete => write!(f, "HTTP/2 request incomplete"),
+            Self::BadPreface => write!(f, "no HTTP/2 connection preface"),
+            Self::FrameTooLong(l) => write!(f, "frame of {l} bytes exceeds 16384"),
+            Self::BadFrameLength(t) => write!(f, "bad length for frame type {t}"),
+            Self::BadStream(t) => write!(f, "frame type {t} on the wrong stream"),
+            Self::BadPadding => write!(f, "pad length exceeds the frame"),
+            Self::ContinuationExpected(t) => {
+                write!(f, "frame type {t} inside an open header block")
+            }
+            Self::HeaderBlockTooLong => write!(f, "header block too long"),
+            Self::Hpack(e) => write!(f, "HPACK: {e}"),
+            Self::MissingPseudoHeader => write!(f, "request without :method or :path"),
+            Self::BadGrpcMessage => write!(f, "malformed gRPC message"),
+        }
+    }
+}
+
+impl core::error::Error for H2Error {}
+
+impl From<HpackError> for H2Error {
+    fn from(e: HpackError) -> Self {
+        Self::Hpack(e)
+    }
+}
+
+/// Buffers and decoder state for HTTP/2 classification, sized at setup.
+#[derive(Clone, Debug)]
+pub struct H2State {
+    hpack: Decoder,
+    block: [u8; MAX_FRAME_LEN],
+}
+
+impl Default for H2State {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl H2State {
+    /// Fresh state.
+    pub fn new() -> Self {
+        Self {
+            hpack: Decoder::new(),
+            block: [0; MAX_FRAME_LEN],
+        }
+    }
+}
+
+/// One frame: type, flags, stream id and payload.
+struct Frame<'a> {
+    kind: u8,
+    flags: u8,
+    stream: u32,
+    payload: &'a [u8],
+}
+
+fn next_frame<'a>(rest: &mut &'a [u8]) -> Result<Frame<'a>, H2Error> {
+    let Some((header, tail)) = rest.split_first_chunk::<9>() else {
+        return Err(H2Error::Incomplete);
+    };
+    let [l0, l1, l2, kind, flags, s0, s1, s2, s3] = *header;
+    let len = u32::from_be_bytes([0, l0, l1, l2]);
+    if len as usize > MAX_FRAME_LEN {
+        return Err(H2Error::FrameTooLong(len));
+    }
+    let (payload, after) = tail
+        .split_at_checked(len as usize)
+        .ok_or(H2Error::Incomplete)?;
+    *rest = after;
+    let stream = u32::from_be_bytes([s0, s1, s2, s3]) & 0x7fff_ffff;
+    Ok(Frame {
+        kind,
+        flags,
+        stream,
+        payload,
+    })
+}
+
+/// Strips the padding (PADDED) of a DATA or HEADERS payload.
+fn unpad<'a>(frame: &Frame<'a>) -> Result<&'a [u8], H2Error> {
+    if frame.flags & PADDED == 0 {
+        return Ok(frame.payload);
+    }
+    let (&pad, rest) = frame.payload.split_first().ok_or(H2Error::BadPadding)?;
+    let keep = rest
+        .len()
+        .checked_sub(usize::from(pad))
+        .ok_or(H2Error::BadPadding)?;
+    rest.get(..keep).ok_or(H2Error::BadPadding)
+}
+
+/// Classifies an HTTP/2 first flight (`bytes` starts with the preface) into `info`: method,
+/// path, authority, the configured headers, and the model (KServe path, model header, JSON
+/// body, or gRPC `ModelInfer` `model_name`).
+///
+/// # Errors
+///
+/// [`H2Error::Incomplete`] when the request's header block (or the body bytes that name the
+/// model) has not all arrived; another [`H2Error`] for malformed frames.
+pub fn classify_h2(
+    bytes: &[u8],
+    state: &mut H2State,
+    names: &HeaderNames<'_>,
+    body_scan: usize,
+    info: &mut RequestInfo,
+) -> Result<(), H2Error> {
+    let mut rest = bytes
+        .strip_prefix(PREFACE)
+        .ok_or(if PREFACE.starts_with(bytes) {
+            H2Error::Incomplete
+        } else {
+            H2Error::BadPreface
+        })?;
+    // Each classification starts from the first byte, so the HPACK state starts fresh.
+    state.hpack = Decoder::new();
+    info.kind = RequestKind::H2;
+
+    // Phase 1: frames up to the end of the first request's header block.
+    let mut block_len = 0usize;
+    let mut open_stream = None::<u32>;
+    let mut headers_flags = 0u8;
+    let (stream, end_stream) = loop {
+        let frame = next_frame(&mut rest)?;
+        if let Some(s) = open_stream {
+            if frame.kind != CONTINUATION || frame.stream != s {
+                return Err(H2Error::ContinuationExpected(frame.kind));
+            }
+        }
+        match frame.kind {
+            SETTINGS => {
+                if frame.stream != 0 {
+                    return Err(H2Error::BadStream(SETTINGS));
+                }
+                let ok = if frame.flags & ACK != 0 {
+                    frame.payload.is_empty()
+                } else {
+                    frame.payload.len() % 6 == 0
+                };
+                if !ok {
+                    return Err(H2Error::BadFrameLength(SETTINGS));
+                }
+            }
+            PING | GOAWAY if frame.stream != 0 => return Err(H2Error::BadStream(frame.kind)),
+            PING if frame.payload.len() != 8 => return Err(H2Error::BadFrameLength(PING)),
+            WINDOW_UPDATE if frame.payload.len() != 4 => {
+                return Err(H2Error::BadFrameLength(WINDOW_UPDATE))
+            }
+            PRIORITY if frame.payload.len() != 5 => return Err(H2Error::BadFrameLength(PRIORITY)),
+            RST_STREAM if frame.payload.len() != 4 => {
+                return Err(H2Error::BadFrameLength(RST_STREAM))
+            }
+            HEADERS | CONTINUATION => {
+                let fragment = if frame.kind == HEADERS {
+                    if frame.stream == 0 || frame.stream % 2 == 0 {
+                        return Err(H2Error::BadStream(HEADERS));
+                    }
+                    let body = unpad(&frame)?;
+                    if frame.flags & PRIORITY_FLAG != 0 {
+                        body.get(5..).ok_or(H2Error::BadFrameLength(HEADERS))?
+                    } else {
+                        body
+                    }
+                } else {
+                    if open_stream.is_none() {
+                        return Err(H2Error::BadStream(CONTINUATION));
+                    }
+                    frame.payload
+                };
+                let end = block_len + fragment.len();
+                state
+                    .block
+                    .get_mut(block_len..end)
+                    .ok_or(H2Error::HeaderBlockTooLong)?
+                    .copy_from_slice(fragment);
+                block_len = end;
+                if frame.kind == HEADERS {
+                    headers_flags = frame.flags;
+                }
+                if frame.flags & END_HEADERS != 0 {
+                    // END_STREAM is carried by the HEADERS frame, even when CONTINUATION ends
+                    // the block (RFC 9113 §6.2).
+                    break (frame.stream, headers_flags & END_STREAM != 0);
+                }
+                open_stream = Some(frame.stream);
+            }
+            DATA => return Err(H2Error::BadStream(DATA)),
+            _ => {}
+        }
+    };
+
+    // Phase 2: decode the header block.
+    let block = state.block.get(..block_len).unwrap_or(&[]);
+    let mut grpc = false;
+    let mut have_method = false;
+    let mut have_path = false;
+    state
+        .hpack
+        .decode_block(block, &mut |name: &[u8], value: &[u8]| {
+            let dst: Option<&mut FixedStr<128>> = match name {
+                b":method" => {
+                    have_method = true;
+                    info.method.set(value);
+                    None
+                }
+                b":path" => {
+                    have_path = true;
+                    Some(&mut info.path)
+                }
+                b":authority" => Some(&mut info.authority),
+                b"host" if info.authority.is_empty() => Some(&mut info.authority),
+                b"content-type" => {
+                    grpc |= value.starts_with(b"application/grpc");
+                    None
+                }
+                n if n.eq_ignore_ascii_case(names.tenant) => {
+                    info.tenant_claim.set(value);
+                    None
+                }
+                n if n.eq_ignore_ascii_case(names.model) => {
+                    info.model.set(value);
+                    None
+                }
+                n if n.eq_ignore_ascii_case(names.session) => {
+                    info.session.set(value);
+                    None
+                }
+                n if n.eq_ignore_ascii_case(names.priority) => {
+                    info.priority.set(value);
+                    None
+                }
+                _ => None,
+            };
+            if let Some(d) = dst {
+                d.set(value);
+            }
+        })?;
+    if !have_method || !have_path {
+        return Err(H2Error::MissingPseudoHeader);
+    }
+    if grpc {
+        info.kind = RequestKind::Grpc;
+    }
+    if let Some(m) = kserve_model(info.path.as_bytes()) {
+        info.model.set(m);
+    }
+    let wants_body = !end_stream
+        && info.model.is_empty()
+        && (!grpc || info.path.as_bytes() == KSERVE_MODEL_INFER);
+    if !wants_body {
+        return Ok(());
+    }
+
+    // Phase 3: the first DATA frame of the stream names the model.
+    loop {
+        let frame = next_frame(&mut rest)?;
+        if frame.kind != DATA || frame.stream != stream {
+            continue;
+        }
+        let data = unpad(&frame)?;
+        if grpc {
+            if let Some(m) = grpc_model_name(data)? {
+                info.model.set(m);
+            }
+        } else if let Some(m) =
+            json_top_level_string(data.get(..body_scan).unwrap_or(data), b"model")
+        {
+            info.model.set(m);
+        }
+        return Ok(());
+    }
+}
+
+/// The `model_name` (field 1, a string) of a KServe v2 `ModelInferRequest` in the first gRPC
+/// length-prefixed message of `data`. `Ok(None)` for a compressed message or one without
+/// field 1; [`H2Error::Incomplete`] when `data` ends before field 1 could be read.
+pub fn grpc_model_name(data: &[u8]) -> Result<Option<&[u8]>, H2Error> {
+    let Some((&[flag, l0, l1, l2, l3], msg)) = data.split_first_chunk::<5>() else {
+        return Err(H2Error::Incomplete);
+    };
+    if flag > 1 {
+        return Err(H2Error::BadGrpcMessage);
+    }
+    if flag == 1 {
+        return Ok(None);
+    }
+    let len = u32::from_be_bytes([l0, l1, l2, l3]) as usize;
+    let complete = msg.len() >= len;
+    let mut rest = msg.get(..len).unwrap_or(msg);
+    while !rest.is_empty() {
+        let Some(key) = varint(&mut rest) else {
+            return Err(if complete {
+                H2Error::BadGrpcMessage
+            } else {
+                H2Error::Incomplete
+            });
+        };
+        let (field, wire) = (key >> 3, key & 7);
+        let value = match wire {
+            0 => varint(&mut rest).map(|_| &[][..]),
+            1 => take(&mut rest, 8),
+            2 => match varint(&mut rest) {
+                Some(n) => usize::try_from(n).ok().and_then(|n| take(&mut rest, n)),
+                None => None,
+            },
+            5 => take(&mut rest, 4),
+            _ => return Err(H2Error::BadGrpcMessage),
+        };
+        let Some(value) = value else {
+            return Err(if complete {
+                H2Error::BadGrpcMessage
+            } else {
+                H2Error::Incomplete
+            });
+        };
+        if field == 1 && wire == 2 {
+            return Ok(Some(value));
+        }
+    }
+    if complete {
+        Ok(None)
+    } else {
+        Err(H2Error::Incomplete)
+    }
+}
+
+fn take<'a>(rest: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
+    let (head, tail) = rest.split_at_checked(n)?;
+    *rest = tail;
+    Some(head)
+}
+
+/// A protobuf base-128 varint (at most 10 bytes).
+fn varint(rest: &mut &[u8]) -> Option<u64> {
+    let mut value = 0u64;
+    for i in 0..10 {
+        let (&b, tail) = rest.split_first()?;
+        *rest = tail;
+        value |= u64::from(b & 0x7f) << (7 * i);
+        if b & 0x80 == 0 {
+            return Some(value);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests;
