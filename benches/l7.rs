@@ -57,10 +57,17 @@ fn client_hello(c: &mut Criterion) {
         let mut g = c.benchmark_group(format!("l7/client_hello_{name}"));
         g.throughput(Throughput::Elements(1));
         g.bench_function("infersteer", |b| {
-            b.iter(|| match tls::parse_client_hello(black_box(&bytes[..]), &mut scratch) {
-                Ok(h) => (h.sni.map_or(0, <[u8]>::len), h.alpn.iter().count(), h.versions.as_slice().len(), h.ech),
-                Err(_) => (0, 0, 0, false),
-            })
+            b.iter(
+                || match tls::parse_client_hello(black_box(&bytes[..]), &mut scratch) {
+                    Ok(h) => (
+                        h.sni.map_or(0, <[u8]>::len),
+                        h.alpn.iter().count(),
+                        h.versions.as_slice().len(),
+                        h.ech,
+                    ),
+                    Err(_) => (0, 0, 0, false),
+                },
+            )
         });
         g.bench_function("tls-parser", |b| {
             b.iter(|| black_box(tls_parser_hello(black_box(&bytes))))

@@ -576,28 +576,4 @@ pub(crate) mod tests {
             }
         }
     }
-
-    /// `cargo test --release -- --ignored --nocapture huffman_speed`
-    #[test]
-    #[ignore]
-    fn huffman_speed() {
-        let text = b"GET /v1/chat/completions HTTP/2 user-agent: Mozilla/5.0 (X11; Linux x86_64) \
-            accept: application/json, text/plain, */* authorization: Bearer eyJhbGciOiJIUzI1NiJ9 \
-            content-type: application/json; charset=utf-8 x-request-id: 7f3a9c1e-22b4-4c1d";
-        let coded = encode(text);
-        let mut buf = [0u8; 512];
-        let rounds = 200_000;
-        let t = std::time::Instant::now();
-        let mut total = 0;
-        for _ in 0..rounds {
-            total += decode(std::hint::black_box(&coded), &mut buf).unwrap();
-        }
-        let secs = t.elapsed().as_secs_f64();
-        eprintln!(
-            "huffman decode: {:.0} MB/s of output, {:.0} MB/s of input, {:.2} ns/symbol",
-            total as f64 / secs / 1e6,
-            (coded.len() * rounds) as f64 / secs / 1e6,
-            secs * 1e9 / total as f64
-        );
-    }
 }
