@@ -99,4 +99,46 @@ fn main() {
     );
     assert!(ok > 0 && err > 0, "both outcomes exercised");
     assert_eq!(after - before, 0, "parse_frame allocated");
+
+    classification_allocates_nothing();
+}
+
+/// Request classification: every real capture (TLS, HTTP/1.1, HTTP/2, gRPC), whole and cut,
+/// through one classifier set up beforehand.
+fn classification_allocates_nothing() {
+    use infersteer::l7::{Classifier, ClassifyConfig, RequestKind};
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/l7");
+    let mut captures: Vec<Vec<u8>> = Vec::new();
+    for sub in [dir.to_string(), format!("{dir}/shared")] {
+        for entry in std::fs::read_dir(&sub).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "bin") {
+                captures.push(std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    assert!(captures.len() >= 13, "fixtures present");
+    let mut classifier = Box::new(Classifier::new(ClassifyConfig::default()));
+    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    let (mut ok, mut other) = (0usize, 0usize);
+    for _round in 0..200 {
+        for bytes in &captures {
+            for cut in [bytes.len(), bytes.len() / 2, bytes.len().saturating_sub(1)] {
+                match classifier.classify(std::hint::black_box(&bytes[..cut])) {
+                    Ok(info) => {
+                        ok += usize::from(std::hint::black_box(info).kind != RequestKind::Unknown)
+                    }
+                    Err(_) => other += 1,
+                }
+            }
+        }
+    }
+    let after = ALLOCATIONS.load(Ordering::SeqCst);
+    println!(
+        "no_alloc: {} classifications ({ok} classified, {other} incomplete or malformed), {} allocations",
+        ok + other,
+        after - before
+    );
+    assert!(ok > 0 && other > 0, "both outcomes exercised");
+    assert_eq!(after - before, 0, "classification allocated");
 }

@@ -108,7 +108,7 @@ impl Classifier {
                     e => L7Error::Http1(e),
                 })?;
                 let body = bytes.get(req.head_len..).unwrap_or(&[]);
-                fill_http1(&mut info, &req, body, self.config.body_scan);
+                fill_http1(&mut info, &req, body, self.config.body_scan)?;
             }
             Sniffed::NeedMore => return Err(L7Error::Incomplete),
             Sniffed::Unknown => {}
@@ -169,7 +169,7 @@ fn fill_http1(
     req: &http1::Http1Request<'_>,
     body: &[u8],
     body_scan: usize,
-) {
+) -> Result<(), L7Error> {
     info.kind = RequestKind::Http1;
     info.method.set(req.method);
     info.path.set(req.path);
@@ -188,7 +188,21 @@ fn fill_http1(
     if let Some(v) = req.priority {
         info.priority.set(v);
     }
-    if let Some((m, _)) = req.model(body, body_scan) {
+    if let Some(m) = http1::kserve_model(req.path).or(req.model_header) {
         info.model.set(m);
+        return Ok(());
     }
+    // The model is in the JSON body, if anywhere: wait for the body up to the scan limit.
+    // (A chunked body is not scanned: its framing hides the JSON.)
+    let expected = req
+        .content_length
+        .map_or(0, |n| usize::try_from(n).unwrap_or(usize::MAX));
+    let want = expected.min(body_scan);
+    let scan = body.get(..want).unwrap_or(body);
+    match http1::json_top_level_field(scan, b"model") {
+        http1::JsonField::Found(m) => info.model.set(m),
+        http1::JsonField::Truncated if scan.len() < want => return Err(L7Error::Incomplete),
+        http1::JsonField::Truncated | http1::JsonField::Absent => {}
+    }
+    Ok(())
 }

@@ -177,29 +177,110 @@ fn next_line<'a>(rest: &mut &'a [u8]) -> Option<&'a [u8]> {
     Some(line.strip_suffix(b"\r").unwrap_or(line))
 }
 
-/// Whether `bytes` holds a control byte other than HTAB (or DEL): RFC 9110 §5.5 forbids them
-/// in field values. Eight bytes at a time (SWAR, portable): a word is checked bytewise only
-/// when it may hold one.
+// Word-at-a-time (SWAR) byte classes, portable to every 64-bit target: each returns the high
+// bit set in exactly the bytes of `x` (loaded little-endian, so byte i is bits 8i..8i+7) that
+// are in the class. The sums never carry across bytes (at most 0x7f + 0x7f).
+const LO: u64 = u64::from_ne_bytes([0x01; 8]);
+const HI: u64 = u64::from_ne_bytes([0x80; 8]);
+const SEVEN: u64 = u64::from_ne_bytes([0x7f; 8]);
+
+/// Bytes equal to zero.
 #[inline(always)]
-fn has_ctl(bytes: &[u8]) -> bool {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
-    let bad = |b: u8| (b < b' ' && b != b'\t') || b == 0x7f;
+fn zero_bytes(x: u64) -> u64 {
+    !(((x & SEVEN).wrapping_add(SEVEN)) | x | SEVEN)
+}
+
+/// Bytes equal to `b`.
+#[inline(always)]
+fn eq_bytes(x: u64, b: u8) -> u64 {
+    zero_bytes(x ^ (LO * u64::from(b)))
+}
+
+/// ASCII bytes below `n` (`n` ≤ 0x80).
+#[inline(always)]
+fn lt_bytes(x: u64, n: u8) -> u64 {
+    !(((x & SEVEN).wrapping_add(LO * u64::from(0x80 - n))) | x) & HI
+}
+
+/// Offset of the first byte that cannot continue a field name (a control byte, space, DEL,
+/// a non-ASCII byte, or the colon), or `None` when every byte can.
+#[inline(always)]
+fn name_stop(bytes: &[u8]) -> Option<usize> {
+    let stop = |b: u8| b <= b' ' || b >= 0x7f || b == b':';
     let mut chunks = bytes.chunks_exact(8);
+    let mut off = 0;
     for c in &mut chunks {
         let Ok(word) = <[u8; 8]>::try_from(c) else {
-            continue;
+            break;
         };
-        let x = u64::from_ne_bytes(word);
-        // Some byte < 0x20, or some byte == 0x7f ("has zero byte" of x ^ 0x7f..).
-        let below_space = x.wrapping_sub(ONES * 0x20) & !x & HIGH;
-        let y = x ^ (ONES * 0x7f);
-        let del = y.wrapping_sub(ONES) & !y & HIGH;
-        if (below_space | del) != 0 && c.iter().any(|&b| bad(b)) {
-            return true;
+        let x = u64::from_le_bytes(word);
+        let flags = lt_bytes(x, 0x21) | eq_bytes(x, 0x7f) | (x & HI) | eq_bytes(x, b':');
+        if flags != 0 {
+            return Some(off + (flags.trailing_zeros() / 8) as usize);
+        }
+        off += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&b| stop(b))
+        .map(|p| off + p)
+}
+
+/// What a control byte found in a field value means.
+enum ValueEnd {
+    /// HTAB: allowed, keep scanning.
+    Tab,
+    /// The line ends: the value ends at the first offset, the next line starts at the second.
+    Line(usize, usize),
+    /// The bytes end inside a CRLF.
+    Incomplete,
+}
+
+#[inline(always)]
+fn control_at(bytes: &[u8], pos: usize) -> Result<ValueEnd, Http1Error> {
+    match (bytes.get(pos), bytes.get(pos + 1)) {
+        (Some(b'\t'), _) => Ok(ValueEnd::Tab),
+        (Some(b'\n'), _) => Ok(ValueEnd::Line(pos, pos + 1)),
+        (Some(b'\r'), Some(b'\n')) => Ok(ValueEnd::Line(pos, pos + 2)),
+        (Some(b'\r'), None) => Ok(ValueEnd::Incomplete),
+        _ => Err(Http1Error::BadHeader),
+    }
+}
+
+/// Finds the end of a field value: `(value end, next line start)`, `None` when the line has
+/// not ended within `bytes`, or an error for a control byte in the value (RFC 9110 §5.5; HTAB
+/// allowed) or a bare CR.
+#[inline(always)]
+fn value_end(bytes: &[u8]) -> Result<Option<(usize, usize)>, Http1Error> {
+    let mut chunks = bytes.chunks_exact(8);
+    let mut off = 0;
+    for c in &mut chunks {
+        let Ok(word) = <[u8; 8]>::try_from(c) else {
+            break;
+        };
+        let x = u64::from_le_bytes(word);
+        let mut flags = lt_bytes(x, 0x20) | eq_bytes(x, 0x7f);
+        while flags != 0 {
+            let pos = off + (flags.trailing_zeros() / 8) as usize;
+            match control_at(bytes, pos)? {
+                ValueEnd::Tab => flags &= flags - 1,
+                ValueEnd::Line(end, next) => return Ok(Some((end, next))),
+                ValueEnd::Incomplete => return Ok(None),
+            }
+        }
+        off += 8;
+    }
+    for (i, &b) in chunks.remainder().iter().enumerate() {
+        if b < b' ' || b == 0x7f {
+            match control_at(bytes, off + i)? {
+                ValueEnd::Tab => {}
+                ValueEnd::Line(end, next) => return Ok(Some((end, next))),
+                ValueEnd::Incomplete => return Ok(None),
+            }
         }
     }
-    chunks.remainder().iter().any(|&b| bad(b))
+    Ok(None)
 }
 
 #[inline(always)]
@@ -260,14 +341,16 @@ pub fn parse_request<'a>(
         ..Http1Request::default()
     };
     loop {
-        // field-line = field-name ":" OWS field-value OWS. The name is walked with the tchar
-        // table until its first non-token byte, which must be the colon: validation and the
-        // colon search in one pass; then one memchr finds the end of the value.
-        let name_len = rest.iter().position(|&b| !is_tchar(b)).ok_or(incomplete)?;
-        let (name, after_name) = rest.split_at(name_len);
+        // field-line = field-name ":" OWS field-value OWS (RFC 9112 §5). The name runs to its
+        // first byte that is not visible ASCII, which must be the colon; names are not held to
+        // the token grammar beyond that (a name with a separator such as `(` can never equal
+        // one of the names captured, and the origin server judges it). The value runs to CRLF
+        // or LF, with no other control byte. Both scans go eight bytes at a time.
+        let stop = name_stop(rest).ok_or(incomplete)?;
+        let (name, after_name) = rest.split_at_checked(stop).ok_or(incomplete)?;
         match after_name.first() {
-            Some(b':') if name_len > 0 => {}
-            Some(b'\r' | b'\n') if name_len == 0 => {
+            Some(b':') if stop > 0 => {}
+            Some(b'\r' | b'\n') if stop == 0 => {
                 // The empty line that ends the head: CRLF, or a bare LF (RFC 9112 §2.2); a CR
                 // followed by anything else is malformed.
                 rest = match rest {
@@ -277,22 +360,13 @@ pub fn parse_request<'a>(
                 };
                 break;
             }
-            Some(b' ' | b'\t') if name_len == 0 => return Err(Http1Error::ObsoleteFold),
-            _ => {
-                // A byte that can neither continue a name nor end it, unless the head simply
-                // has not arrived yet.
-                return Err(if memchr::memchr(b'\n', rest).is_none() {
-                    incomplete
-                } else {
-                    Http1Error::BadHeader
-                });
-            }
+            Some(b' ' | b'\t') if stop == 0 => return Err(Http1Error::ObsoleteFold),
+            _ => return Err(Http1Error::BadHeader),
         }
-        rest = after_name.get(1..).unwrap_or(&[]);
-        let value = trim_ows(next_line(&mut rest).ok_or(incomplete)?);
-        if has_ctl(value) {
-            return Err(Http1Error::BadHeader);
-        }
+        let after_colon = after_name.get(1..).unwrap_or(&[]);
+        let (end, next) = value_end(after_colon)?.ok_or(incomplete)?;
+        let value = trim_ows(after_colon.get(..end).unwrap_or(&[]));
+        rest = after_colon.get(next..).unwrap_or(&[]);
         req.headers = req.headers.saturating_add(1);
         let slot = if name.eq_ignore_ascii_case(b"host") {
             &mut req.host
@@ -350,37 +424,68 @@ pub fn kserve_model(path: &[u8]) -> Option<&[u8]> {
     ok.then_some(name)
 }
 
-/// The raw value of the top-level string member `key` of the JSON object in `json` (escape
-/// sequences left as they are), or `None` when the object has no such member, the value is not
-/// a string, or `json` ends first. Nested objects and arrays are skipped, never searched; the
-/// walk is iterative with a depth counter, so deep nesting cannot overflow the stack.
+/// What a scan of a JSON object for a top-level string member found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum JsonField<'b> {
+    /// The member's raw string value (escape sequences left as they are).
+    Found(&'b [u8]),
+    /// The object has no such string member (or the bytes are not a JSON object).
+    Absent,
+    /// The bytes end before the object does: more of the body may hold the member.
+    Truncated,
+}
+
+/// The raw value of the top-level string member `key` of the JSON object in `json`, or `None`
+/// (absent, not a string, or `json` ends first). See [`json_top_level_field`].
 pub fn json_top_level_string<'b>(json: &'b [u8], key: &[u8]) -> Option<&'b [u8]> {
-    let mut r = json;
-    skip_ws(&mut r);
-    r = r.strip_prefix(b"{")?;
-    loop {
-        skip_ws(&mut r);
-        if r.first() == Some(&b'}') {
-            return None;
-        }
-        let k = json_string(&mut r)?;
-        skip_ws(&mut r);
-        r = r.strip_prefix(b":")?;
-        skip_ws(&mut r);
-        if k == key {
-            return if r.first() == Some(&b'"') {
-                json_string(&mut r)
-            } else {
-                None
-            };
-        }
-        skip_value(&mut r)?;
+    match json_top_level_field(json, key) {
+        JsonField::Found(v) => Some(v),
+        JsonField::Absent | JsonField::Truncated => None,
+    }
+}
+
+/// Scans the JSON object in `json` for the top-level string member `key`. Nested objects and
+/// arrays are skipped, never searched; the walk is iterative with a depth counter, so deep
+/// nesting cannot overflow the stack.
+pub fn json_top_level_field<'b>(json: &'b [u8], key: &[u8]) -> JsonField<'b> {
+    // `None` from a step means the bytes ran out; a syntax error is reported as `Absent`.
+    let scan = || -> Option<JsonField<'b>> {
+        let mut r = json;
         skip_ws(&mut r);
         match r.first()? {
-            b',' => r = r.get(1..)?,
-            _ => return None,
+            b'{' => r = r.get(1..)?,
+            _ => return Some(JsonField::Absent),
         }
-    }
+        loop {
+            skip_ws(&mut r);
+            match r.first()? {
+                b'}' => return Some(JsonField::Absent),
+                b'"' => {}
+                _ => return Some(JsonField::Absent),
+            }
+            let k = json_string(&mut r)?;
+            skip_ws(&mut r);
+            match r.first()? {
+                b':' => r = r.get(1..)?,
+                _ => return Some(JsonField::Absent),
+            }
+            skip_ws(&mut r);
+            if k == key {
+                return Some(if r.first()? == &b'"' {
+                    JsonField::Found(json_string(&mut r)?)
+                } else {
+                    JsonField::Absent
+                });
+            }
+            skip_value(&mut r)?;
+            skip_ws(&mut r);
+            match r.first()? {
+                b',' => r = r.get(1..)?,
+                _ => return Some(JsonField::Absent),
+            }
+        }
+    };
+    scan().unwrap_or(JsonField::Truncated)
 }
 
 #[inline]
@@ -583,6 +688,44 @@ mod tests {
                     assert_eq!(e, Http1Error::Incomplete, "prefix {k}");
                 }
             }
+        }
+    }
+
+    fn naive_value_end(bytes: &[u8]) -> Result<Option<(usize, usize)>, Http1Error> {
+        for (i, &b) in bytes.iter().enumerate() {
+            match b {
+                b'\t' => {}
+                b'\n' => return Ok(Some((i, i + 1))),
+                b'\r' => {
+                    return match bytes.get(i + 1) {
+                        Some(b'\n') => Ok(Some((i, i + 2))),
+                        None => Ok(None),
+                        Some(_) => Err(Http1Error::BadHeader),
+                    }
+                }
+                b if b < b' ' || b == 0x7f => return Err(Http1Error::BadHeader),
+                _ => {}
+            }
+        }
+        Ok(None)
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 5000, failure_persistence: None, ..Default::default() })]
+
+        /// The word-at-a-time scans agree with byte-at-a-time references on any bytes.
+        #[test]
+        fn swar_scans_match_bytewise(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40)) {
+            let naive_stop = bytes.iter().position(|&b| b <= b' ' || b >= 0x7f || b == b':');
+            proptest::prop_assert_eq!(name_stop(&bytes), naive_stop);
+            proptest::prop_assert_eq!(value_end(&bytes), naive_value_end(&bytes));
+        }
+
+        #[test]
+        fn random_heads_never_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300)) {
+            let mut head = b"POST /v1/completions HTTP/1.1\r\n".to_vec();
+            head.extend(bytes);
+            let _ = parse_request(&head, &HeaderNames::DEFAULT, 8192);
         }
     }
 }
