@@ -9,7 +9,8 @@
 //!
 //! Borrowed slices only; no allocation; no panic. A head not yet complete is
 //! [`Http1Error::Incomplete`]; malformed input is a specific error. Obsolete line folding is
-//! rejected (RFC 9112 §5.2), a bare LF is accepted as a line end (§2.2).
+//! rejected (RFC 9112 §5.2), a bare LF is accepted as a line end (§2.2). Lines are scanned
+//! eight bytes at a time with portable word operations (SWAR), no SIMD intrinsics.
 #![forbid(unsafe_code)]
 #![deny(
     clippy::indexing_slicing,
@@ -168,13 +169,42 @@ fn is_tchar(b: u8) -> bool {
 }
 
 /// Splits off one line (without its CRLF or LF); `None` when no line end is in `rest`.
-/// `memchr` finds the LF with SIMD where the target has it, a word-at-a-time loop elsewhere.
 #[inline(always)]
 fn next_line<'a>(rest: &mut &'a [u8]) -> Option<&'a [u8]> {
-    let nl = memchr::memchr(b'\n', rest)?;
+    let nl = find_byte(rest, b'\n')?;
     let (line, tail) = rest.split_at_checked(nl)?;
     *rest = tail.get(1..)?;
     Some(line.strip_suffix(b"\r").unwrap_or(line))
+}
+
+/// Offset of the first `b` in `bytes`, eight bytes at a time.
+#[inline(always)]
+fn find_byte(bytes: &[u8], b: u8) -> Option<usize> {
+    let mut chunks = bytes.chunks_exact(8);
+    let mut off = 0;
+    for c in &mut chunks {
+        let Ok(word) = <[u8; 8]>::try_from(c) else {
+            break;
+        };
+        let flags = eq_bytes(u64::from_le_bytes(word), b);
+        if flags != 0 {
+            return Some(off + (flags.trailing_zeros() / 8) as usize);
+        }
+        off += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&x| x == b)
+        .map(|p| off + p)
+}
+
+/// Case-insensitive name comparison with a cheap length and last-byte test first.
+#[inline(always)]
+fn same_name(name: &[u8], target: &[u8]) -> bool {
+    name.len() == target.len()
+        && name.last().map(|b| b | 0x20) == target.last().map(|b| b | 0x20)
+        && name.eq_ignore_ascii_case(target)
 }
 
 // Word-at-a-time (SWAR) byte classes, portable to every 64-bit target: each returns the high
@@ -317,13 +347,13 @@ pub fn parse_request<'a>(
     let line = next_line(&mut rest).ok_or(incomplete)?;
 
     // request-line = method SP request-target SP HTTP-version
-    let sp1 = memchr::memchr(b' ', line).ok_or(Http1Error::BadMethod)?;
+    let sp1 = find_byte(line, b' ').ok_or(Http1Error::BadMethod)?;
     let (method, after) = line.split_at(sp1);
     if method.is_empty() || !method.iter().all(|&b| is_tchar(b)) {
         return Err(Http1Error::BadMethod);
     }
     let after = after.get(1..).unwrap_or(&[]);
-    let sp2 = memchr::memchr(b' ', after).ok_or(Http1Error::BadTarget)?;
+    let sp2 = find_byte(after, b' ').ok_or(Http1Error::BadTarget)?;
     let (path, version) = after.split_at(sp2);
     if path.is_empty() || path.iter().any(|&b| b <= b' ' || b == 0x7f) {
         return Err(Http1Error::BadTarget);
@@ -368,22 +398,22 @@ pub fn parse_request<'a>(
         let value = trim_ows(after_colon.get(..end).unwrap_or(&[]));
         rest = after_colon.get(next..).unwrap_or(&[]);
         req.headers = req.headers.saturating_add(1);
-        let slot = if name.eq_ignore_ascii_case(b"host") {
+        let slot = if same_name(name, b"host") {
             &mut req.host
-        } else if name.eq_ignore_ascii_case(b"content-length") {
+        } else if same_name(name, b"content-length") {
             let n = parse_decimal(value).ok_or(Http1Error::BadContentLength)?;
             if req.content_length.is_some_and(|old| old != n) {
                 return Err(Http1Error::BadContentLength);
             }
             req.content_length = Some(n);
             continue;
-        } else if name.eq_ignore_ascii_case(names.tenant) {
+        } else if same_name(name, names.tenant) {
             &mut req.tenant
-        } else if name.eq_ignore_ascii_case(names.model) {
+        } else if same_name(name, names.model) {
             &mut req.model_header
-        } else if name.eq_ignore_ascii_case(names.session) {
+        } else if same_name(name, names.session) {
             &mut req.session
-        } else if name.eq_ignore_ascii_case(names.priority) {
+        } else if same_name(name, names.priority) {
             &mut req.priority
         } else {
             continue;

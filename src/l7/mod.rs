@@ -24,6 +24,7 @@ pub mod h2;
 pub mod hpack;
 pub mod http1;
 pub mod huffman;
+pub mod reassembly;
 pub mod tls;
 
 pub use classify::{Classifier, ClassifyConfig};
