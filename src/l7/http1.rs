@@ -331,6 +331,7 @@ fn trim_ows(mut v: &[u8]) -> &[u8] {
 /// [`Http1Error::Incomplete`] when the head has not ended within `bytes`,
 /// [`Http1Error::TooLong`] when it does not end within `max_head`, and the other variants for
 /// malformed heads.
+#[inline]
 pub fn parse_request<'a>(
     bytes: &'a [u8],
     names: &HeaderNames<'_>,
