@@ -45,6 +45,7 @@ fn client_hello(c: &mut Criterion) {
     for (name, file) in [
         ("openssl_346B", "shared/openssl_h2.bin"),
         ("curl_517B", "shared/curl.bin"),
+        ("chromium_2026B", "chromium.bin"),
     ] {
         let bytes = fixture(file);
         let mut scratch = vec![0u8; 16 * 1024];
