@@ -226,6 +226,18 @@ fn eq_bytes(x: u64, b: u8) -> u64 {
     zero_bytes(x ^ (LO * u64::from(b)))
 }
 
+/// Bytes at or above 0x7f (DEL and every non-ASCII byte).
+#[inline(always)]
+fn ge_7f_bytes(x: u64) -> u64 {
+    (((x & SEVEN).wrapping_add(LO)) | x) & HI
+}
+
+/// Bytes equal to 0x7f (DEL).
+#[inline(always)]
+fn del_bytes(x: u64) -> u64 {
+    (x & SEVEN).wrapping_add(LO) & !x & HI
+}
+
 /// ASCII bytes below `n` (`n` ≤ 0x80).
 #[inline(always)]
 fn lt_bytes(x: u64, n: u8) -> u64 {
@@ -244,7 +256,7 @@ fn name_stop(bytes: &[u8]) -> Option<usize> {
             break;
         };
         let x = u64::from_le_bytes(word);
-        let flags = lt_bytes(x, 0x21) | eq_bytes(x, 0x7f) | (x & HI) | eq_bytes(x, b':');
+        let flags = lt_bytes(x, 0x21) | ge_7f_bytes(x) | eq_bytes(x, b':');
         if flags != 0 {
             return Some(off + (flags.trailing_zeros() / 8) as usize);
         }
@@ -290,7 +302,7 @@ fn value_end(bytes: &[u8]) -> Result<Option<(usize, usize)>, Http1Error> {
             break;
         };
         let x = u64::from_le_bytes(word);
-        let mut flags = lt_bytes(x, 0x20) | eq_bytes(x, 0x7f);
+        let mut flags = lt_bytes(x, 0x20) | del_bytes(x);
         while flags != 0 {
             let pos = off + (flags.trailing_zeros() / 8) as usize;
             match control_at(bytes, pos)? {
@@ -314,14 +326,11 @@ fn value_end(bytes: &[u8]) -> Result<Option<(usize, usize)>, Http1Error> {
 }
 
 #[inline(always)]
-fn trim_ows(mut v: &[u8]) -> &[u8] {
-    while let [b' ' | b'\t', rest @ ..] = v {
-        v = rest;
-    }
-    while let [rest @ .., b' ' | b'\t'] = v {
-        v = rest;
-    }
-    v
+fn trim_ows(v: &[u8]) -> &[u8] {
+    let ows = |b: &u8| *b == b' ' || *b == b'\t';
+    let start = v.iter().position(|b| !ows(b)).unwrap_or(v.len());
+    let end = v.iter().rposition(|b| !ows(b)).map_or(start, |e| e + 1);
+    v.get(start..end).unwrap_or(&[])
 }
 
 /// Parses the request head at the start of `bytes` (at most `max_head` bytes of it).
@@ -337,6 +346,24 @@ pub fn parse_request<'a>(
     names: &HeaderNames<'_>,
     max_head: usize,
 ) -> Result<Http1Request<'a>, Http1Error> {
+    let mut req = Http1Request::default();
+    parse_request_into(bytes, names, max_head, &mut req)?;
+    Ok(req)
+}
+
+/// [`parse_request`] writing into `req` in place (every field is overwritten on success; after
+/// an error `req` holds a partial parse): the hot path keeps one per core and copies nothing.
+///
+/// # Errors
+///
+/// As [`parse_request`].
+#[inline]
+pub fn parse_request_into<'a>(
+    bytes: &'a [u8],
+    names: &HeaderNames<'_>,
+    max_head: usize,
+    req: &mut Http1Request<'a>,
+) -> Result<(), Http1Error> {
     let window = bytes.get(..max_head).unwrap_or(bytes);
     let truncated_by_limit = bytes.len() > max_head;
     let incomplete = if truncated_by_limit {
@@ -365,7 +392,7 @@ pub fn parse_request<'a>(
         _ => return Err(Http1Error::BadVersion),
     };
 
-    let mut req = Http1Request {
+    *req = Http1Request {
         method,
         path,
         minor_version,
@@ -425,7 +452,7 @@ pub fn parse_request<'a>(
         }
     }
     req.head_len = window.len() - rest.len();
-    Ok(req)
+    Ok(())
 }
 
 fn parse_decimal(v: &[u8]) -> Option<u64> {
