@@ -97,7 +97,7 @@ fn http1_head(c: &mut Criterion) {
     g.bench_function("infersteer", |b| {
         b.iter(|| {
             let r = http1::parse_request_into(black_box(&bytes), &names, 8192, &mut req);
-            black_box((r, &req));
+            let _ = black_box((r, &req));
         })
     });
     g.bench_function("httparse", |b| {
