@@ -63,7 +63,7 @@ fn client_hello(c: &mut Criterion) {
                     Ok(h) => (
                         h.sni.map_or(0, <[u8]>::len),
                         h.alpn.iter().count(),
-                        h.versions.as_slice().len(),
+                        h.versions.iter().count(),
                         h.ech,
                     ),
                     Err(_) => (0, 0, 0, false),

@@ -157,9 +157,8 @@ fn fill_tls(info: &mut RequestInfo, hello: &tls::ClientHello<'_>) {
         info.alpn_len += 1;
     }
     info.ech = hello.ech;
-    let versions = hello.versions.as_slice();
-    for (slot, v) in info.versions.iter_mut().zip(versions) {
-        *slot = *v;
+    for (slot, v) in info.versions.iter_mut().zip(hello.versions.iter()) {
+        *slot = v;
         info.versions_len += 1;
     }
 }

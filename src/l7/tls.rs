@@ -19,7 +19,7 @@
 
 use core::fmt;
 
-use super::{Reader, MAX_VERSIONS};
+use super::Reader;
 
 /// TLS record content type of handshake messages.
 pub const CONTENT_HANDSHAKE: u8 = 22;
@@ -109,32 +109,31 @@ impl fmt::Display for TlsError {
 
 impl core::error::Error for TlsError {}
 
-/// The TLS versions a client offers, GREASE left out, in its order.
+/// The TLS versions a client offers: the validated supported_versions list (borrowed), or the
+/// legacy version when that extension is absent. Iteration leaves GREASE values out.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub struct Versions {
-    list: [u16; MAX_VERSIONS],
-    len: u8,
+pub struct Versions<'a> {
+    list: &'a [u8],
+    legacy: u16,
 }
 
-impl Versions {
-    /// The versions, most preferred first.
-    #[inline]
-    pub fn as_slice(&self) -> &[u16] {
-        self.list.get(..usize::from(self.len)).unwrap_or(&[])
+impl<'a> Versions<'a> {
+    /// The versions, most preferred first, GREASE left out.
+    pub fn iter(&self) -> impl Iterator<Item = u16> + 'a {
+        let legacy = (self.list.is_empty() && self.legacy != 0).then_some(self.legacy);
+        self.list
+            .chunks_exact(2)
+            .map(|p| match p {
+                [a, b] => u16::from_be_bytes([*a, *b]),
+                _ => 0,
+            })
+            .chain(legacy)
+            .filter(|v| !is_grease(*v))
     }
 
     /// Whether TLS 1.3 (0x0304) is offered.
-    #[inline]
     pub fn has_tls13(&self) -> bool {
-        self.as_slice().contains(&0x0304)
-    }
-
-    #[inline(always)]
-    fn push(&mut self, v: u16) {
-        if let Some(slot) = self.list.get_mut(usize::from(self.len)) {
-            *slot = v;
-            self.len += 1;
-        }
+        self.iter().any(|v| v == 0x0304)
     }
 }
 
@@ -197,7 +196,7 @@ pub struct ClientHello<'a> {
     /// legacy_version of the ClientHello (0x0303 for TLS 1.2 and 1.3 clients).
     pub legacy_version: u16,
     /// Versions offered (supported_versions, else the legacy version), GREASE left out.
-    pub versions: Versions,
+    pub versions: Versions<'a>,
     /// The first host_name of server_name.
     pub sni: Option<&'a [u8]>,
     /// The ALPN list.
@@ -354,7 +353,10 @@ pub fn parse_body(body: &[u8]) -> Result<ClientHello<'_>, TlsError> {
 
     let mut hello = ClientHello {
         legacy_version,
-        versions: Versions::default(),
+        versions: Versions {
+            list: &[],
+            legacy: legacy_version,
+        },
         sni: None,
         alpn: Alpn::default(),
         ech: false,
@@ -364,7 +366,6 @@ pub fn parse_body(body: &[u8]) -> Result<ClientHello<'_>, TlsError> {
         hello_len: body.len() as u32,
         consumed: 0,
     };
-    let mut have_versions = false;
     if !r.is_empty() {
         // Extensions are optional before TLS 1.3 (RFC 5246 §7.4.1.2).
         let ext_len = usize::from(r.u16().ok_or(TlsError::ExtensionsLength)?);
@@ -399,8 +400,10 @@ pub fn parse_body(body: &[u8]) -> Result<ClientHello<'_>, TlsError> {
                 EXT_SERVER_NAME => hello.sni = parse_server_name(data)?,
                 EXT_ALPN => hello.alpn = parse_alpn(data)?,
                 EXT_SUPPORTED_VERSIONS => {
-                    hello.versions = parse_supported_versions(data)?;
-                    have_versions = true;
+                    hello.versions = Versions {
+                        list: parse_supported_versions(data)?,
+                        legacy: legacy_version,
+                    };
                 }
                 _ => hello.ech = true,
             }
@@ -409,9 +412,6 @@ pub fn parse_body(body: &[u8]) -> Result<ClientHello<'_>, TlsError> {
             return Err(TlsError::ExtensionsLength);
         }
         hello.extensions = count;
-    }
-    if !have_versions && !is_grease(legacy_version) {
-        hello.versions.push(legacy_version);
     }
     Ok(hello)
 }
@@ -461,25 +461,18 @@ fn parse_alpn(data: &[u8]) -> Result<Alpn<'_>, TlsError> {
     Ok(Alpn { list })
 }
 
-/// supported_versions in a ClientHello (RFC 8446 §4.2.1): a u8-length list of u16.
+/// supported_versions in a ClientHello (RFC 8446 §4.2.1): a u8-length list of u16; returns
+/// the validated list bytes.
 #[inline(always)]
-fn parse_supported_versions(data: &[u8]) -> Result<Versions, TlsError> {
-    let mut r = Reader::new(data);
-    let len = usize::from(r.u8().ok_or(TlsError::SupportedVersionsLength)?);
-    let list = r.take(len).ok_or(TlsError::SupportedVersionsLength)?;
-    if !r.is_empty() || len < 2 || len % 2 != 0 {
-        return Err(TlsError::SupportedVersionsLength);
-    }
-    let mut versions = Versions::default();
-    for pair in list.chunks_exact(2) {
-        if let [a, b] = pair {
-            let v = u16::from_be_bytes([*a, *b]);
-            if !is_grease(v) {
-                versions.push(v);
-            }
+fn parse_supported_versions(data: &[u8]) -> Result<&[u8], TlsError> {
+    match data {
+        [len, list @ ..]
+            if usize::from(*len) == list.len() && list.len() >= 2 && list.len() % 2 == 0 =>
+        {
+            Ok(list)
         }
+        _ => Err(TlsError::SupportedVersionsLength),
     }
-    Ok(versions)
 }
 
 #[cfg(test)]
