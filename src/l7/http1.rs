@@ -199,6 +199,29 @@ fn find_byte(bytes: &[u8], b: u8) -> Option<usize> {
         .map(|p| off + p)
 }
 
+/// Offset of the first space, control byte or DEL in `bytes`.
+#[inline(always)]
+fn target_end(bytes: &[u8]) -> Option<usize> {
+    let mut chunks = bytes.chunks_exact(8);
+    let mut off = 0;
+    for c in &mut chunks {
+        let Ok(word) = <[u8; 8]>::try_from(c) else {
+            break;
+        };
+        let x = u64::from_le_bytes(word);
+        let flags = lt_bytes(x, 0x21) | del_bytes(x);
+        if flags != 0 {
+            return Some(off + (flags.trailing_zeros() / 8) as usize);
+        }
+        off += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&b| b <= b' ' || b == 0x7f)
+        .map(|p| off + p)
+}
+
 /// Case-insensitive name comparison with a cheap length and last-byte test first.
 #[inline(always)]
 fn same_name(name: &[u8], target: &[u8]) -> bool {
@@ -326,11 +349,21 @@ fn value_end(bytes: &[u8]) -> Result<Option<(usize, usize)>, Http1Error> {
 }
 
 #[inline(always)]
-fn trim_ows(v: &[u8]) -> &[u8] {
-    let ows = |b: &u8| *b == b' ' || *b == b'\t';
-    let start = v.iter().position(|b| !ows(b)).unwrap_or(v.len());
-    let end = v.iter().rposition(|b| !ows(b)).map_or(start, |e| e + 1);
-    v.get(start..end).unwrap_or(&[])
+fn trim_ows(mut v: &[u8]) -> &[u8] {
+    // Almost always exactly one leading space and no trailing whitespace: test those first.
+    if let [b' ' | b'\t', rest @ ..] = v {
+        v = rest;
+        while let [b' ' | b'\t', rest @ ..] = v {
+            v = rest;
+        }
+    }
+    if let [rest @ .., b' ' | b'\t'] = v {
+        v = rest;
+        while let [rest @ .., b' ' | b'\t'] = v {
+            v = rest;
+        }
+    }
+    v
 }
 
 /// Parses the request head at the start of `bytes` (at most `max_head` bytes of it).
@@ -381,9 +414,11 @@ pub fn parse_request_into<'a>(
         return Err(Http1Error::BadMethod);
     }
     let after = after.get(1..).unwrap_or(&[]);
-    let sp2 = find_byte(after, b' ').ok_or(Http1Error::BadTarget)?;
-    let (path, version) = after.split_at(sp2);
-    if path.is_empty() || path.iter().any(|&b| b <= b' ' || b == 0x7f) {
+    // The target runs to its first space; any control byte or DEL before it is malformed:
+    // one word-at-a-time pass finds both.
+    let sp2 = target_end(after).ok_or(Http1Error::BadTarget)?;
+    let (path, version) = after.split_at_checked(sp2).ok_or(Http1Error::BadTarget)?;
+    if path.is_empty() || version.first() != Some(&b' ') {
         return Err(Http1Error::BadTarget);
     }
     let minor_version = match version {
