@@ -168,15 +168,6 @@ fn is_tchar(b: u8) -> bool {
     TCHAR.get(usize::from(b)).copied().unwrap_or(false)
 }
 
-/// Splits off one line (without its CRLF or LF); `None` when no line end is in `rest`.
-#[inline(always)]
-fn next_line<'a>(rest: &mut &'a [u8]) -> Option<&'a [u8]> {
-    let nl = find_byte(rest, b'\n')?;
-    let (line, tail) = rest.split_at_checked(nl)?;
-    *rest = tail.get(1..)?;
-    Some(line.strip_suffix(b"\r").unwrap_or(line))
-}
-
 /// Offset of the first `b` in `bytes`, eight bytes at a time.
 #[inline(always)]
 fn find_byte(bytes: &[u8], b: u8) -> Option<usize> {
@@ -404,26 +395,30 @@ pub fn parse_request_into<'a>(
     } else {
         Http1Error::Incomplete
     };
-    let mut rest = window;
-    let line = next_line(&mut rest).ok_or(incomplete)?;
-
-    // request-line = method SP request-target SP HTTP-version
-    let sp1 = find_byte(line, b' ').ok_or(Http1Error::BadMethod)?;
-    let (method, after) = line.split_at(sp1);
+    // request-line = method SP request-target SP HTTP-version CRLF, walked once from the
+    // front: the method to its space, the target to its space (a control byte before it is
+    // malformed), then the version and the line end.
+    let sp1 = find_byte(window, b' ').ok_or(incomplete)?;
+    let (method, after) = window.split_at_checked(sp1).ok_or(incomplete)?;
     if method.is_empty() || !method.iter().all(|&b| is_tchar(b)) {
         return Err(Http1Error::BadMethod);
     }
     let after = after.get(1..).unwrap_or(&[]);
-    // The target runs to its first space; any control byte or DEL before it is malformed:
-    // one word-at-a-time pass finds both.
-    let sp2 = target_end(after).ok_or(Http1Error::BadTarget)?;
-    let (path, version) = after.split_at_checked(sp2).ok_or(Http1Error::BadTarget)?;
+    let sp2 = target_end(after).ok_or(incomplete)?;
+    let (path, version) = after.split_at_checked(sp2).ok_or(incomplete)?;
     if path.is_empty() || version.first() != Some(&b' ') {
         return Err(Http1Error::BadTarget);
     }
-    let minor_version = match version {
-        b" HTTP/1.1" => 1,
-        b" HTTP/1.0" => 0,
+    let (minor_version, mut rest) = match version {
+        [b' ', b'H', b'T', b'T', b'P', b'/', b'1', b'.', minor @ (b'0' | b'1'), tail @ ..] => {
+            let tail = match tail {
+                [b'\r', b'\n', t @ ..] | [b'\n', t @ ..] => t,
+                [] | [b'\r'] => return Err(incomplete),
+                _ => return Err(Http1Error::BadVersion),
+            };
+            (minor - b'0', tail)
+        }
+        v if b" HTTP/1.".starts_with(v) => return Err(incomplete),
         _ => return Err(Http1Error::BadVersion),
     };
 
