@@ -189,7 +189,7 @@ pub fn classify_h2(
             H2Error::BadPreface
         })?;
     // Each classification starts from the first byte, so the HPACK state starts fresh.
-    state.hpack = Decoder::new();
+    state.hpack.reset();
     info.kind = RequestKind::H2;
 
     // Phase 1: frames up to the end of the first request's header block.
