@@ -168,16 +168,22 @@ fn is_tchar(b: u8) -> bool {
     TCHAR.get(usize::from(b)).copied().unwrap_or(false)
 }
 
-/// Offset of the first `b` in `bytes`, eight bytes at a time.
+/// Offset of the first byte of `bytes` in a class, tested eight bytes at a time with `word`
+/// (high bit set in each byte of the class, as the SWAR helpers below return) and byte by byte
+/// with `byte` for the tail.
 #[inline(always)]
-fn find_byte(bytes: &[u8], b: u8) -> Option<usize> {
+fn first_in_class(
+    bytes: &[u8],
+    word: impl Fn(u64) -> u64,
+    byte: impl Fn(u8) -> bool,
+) -> Option<usize> {
     let mut chunks = bytes.chunks_exact(8);
     let mut off = 0;
     for c in &mut chunks {
-        let Ok(word) = <[u8; 8]>::try_from(c) else {
+        let Ok(w) = <[u8; 8]>::try_from(c) else {
             break;
         };
-        let flags = eq_bytes(u64::from_le_bytes(word), b);
+        let flags = word(u64::from_le_bytes(w));
         if flags != 0 {
             return Some(off + (flags.trailing_zeros() / 8) as usize);
         }
@@ -186,31 +192,24 @@ fn find_byte(bytes: &[u8], b: u8) -> Option<usize> {
     chunks
         .remainder()
         .iter()
-        .position(|&x| x == b)
+        .position(|&b| byte(b))
         .map(|p| off + p)
+}
+
+/// Offset of the first `b` in `bytes`.
+#[inline(always)]
+fn find_byte(bytes: &[u8], b: u8) -> Option<usize> {
+    first_in_class(bytes, |x| eq_bytes(x, b), |x| x == b)
 }
 
 /// Offset of the first space, control byte or DEL in `bytes`.
 #[inline(always)]
 fn target_end(bytes: &[u8]) -> Option<usize> {
-    let mut chunks = bytes.chunks_exact(8);
-    let mut off = 0;
-    for c in &mut chunks {
-        let Ok(word) = <[u8; 8]>::try_from(c) else {
-            break;
-        };
-        let x = u64::from_le_bytes(word);
-        let flags = lt_bytes(x, 0x21) | del_bytes(x);
-        if flags != 0 {
-            return Some(off + (flags.trailing_zeros() / 8) as usize);
-        }
-        off += 8;
-    }
-    chunks
-        .remainder()
-        .iter()
-        .position(|&b| b <= b' ' || b == 0x7f)
-        .map(|p| off + p)
+    first_in_class(
+        bytes,
+        |x| lt_bytes(x, 0x21) | del_bytes(x),
+        |b| b <= b' ' || b == 0x7f,
+    )
 }
 
 /// Case-insensitive name comparison with a cheap length and last-byte test first.
@@ -262,25 +261,11 @@ fn lt_bytes(x: u64, n: u8) -> u64 {
 /// a non-ASCII byte, or the colon), or `None` when every byte can.
 #[inline(always)]
 fn name_stop(bytes: &[u8]) -> Option<usize> {
-    let stop = |b: u8| b <= b' ' || b >= 0x7f || b == b':';
-    let mut chunks = bytes.chunks_exact(8);
-    let mut off = 0;
-    for c in &mut chunks {
-        let Ok(word) = <[u8; 8]>::try_from(c) else {
-            break;
-        };
-        let x = u64::from_le_bytes(word);
-        let flags = lt_bytes(x, 0x21) | ge_7f_bytes(x) | eq_bytes(x, b':');
-        if flags != 0 {
-            return Some(off + (flags.trailing_zeros() / 8) as usize);
-        }
-        off += 8;
-    }
-    chunks
-        .remainder()
-        .iter()
-        .position(|&b| stop(b))
-        .map(|p| off + p)
+    first_in_class(
+        bytes,
+        |x| lt_bytes(x, 0x21) | ge_7f_bytes(x) | eq_bytes(x, b':'),
+        |b| b <= b' ' || b >= 0x7f || b == b':',
+    )
 }
 
 /// What a control byte found in a field value means.
