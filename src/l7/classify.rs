@@ -187,21 +187,10 @@ fn fill_http1(
     if let Some(v) = req.priority {
         info.priority.set(v);
     }
-    if let Some(m) = http1::kserve_model(req.path).or(req.model_header) {
-        info.model.set(m);
-        return Ok(());
-    }
-    // The model is in the JSON body, if anywhere: wait for the body up to the scan limit.
-    // (A chunked body is not scanned: its framing hides the JSON.)
-    let expected = req
-        .content_length
-        .map_or(0, |n| usize::try_from(n).unwrap_or(usize::MAX));
-    let want = expected.min(body_scan);
-    let scan = body.get(..want).unwrap_or(body);
-    match http1::json_top_level_field(scan, b"model") {
-        http1::JsonField::Found(m) => info.model.set(m),
-        http1::JsonField::Truncated if scan.len() < want => return Err(L7Error::Incomplete),
-        http1::JsonField::Truncated | http1::JsonField::Absent => {}
+    match req.model(body, body_scan) {
+        http1::ModelLookup::Found(m, _) => info.model.set(m),
+        http1::ModelLookup::NeedBody => return Err(L7Error::Incomplete),
+        http1::ModelLookup::Absent => {}
     }
     Ok(())
 }

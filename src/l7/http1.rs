@@ -128,23 +128,44 @@ pub struct Http1Request<'a> {
     pub headers: u16,
 }
 
+/// Where the model of a request stands, from [`Http1Request::model`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ModelLookup<'b> {
+    /// The model name (borrowing the head or the body; a JSON value keeps its escapes) and
+    /// where it was found.
+    Found(&'b [u8], ModelSource),
+    /// The request names no model.
+    Absent,
+    /// The model can only be in the JSON body, and more of it is needed: the body received so
+    /// far ends before both the Content-Length and the scan limit.
+    NeedBody,
+}
+
 impl<'a> Http1Request<'a> {
     /// The model: KServe path, else model header, else the top-level `"model"` of the JSON
-    /// `body` (the bytes after the head received so far; at most `body_limit` of them are
-    /// scanned). The name borrows the head or the body; a JSON value with escapes is returned
-    /// raw (escapes included).
-    pub fn model<'b>(&self, body: &'b [u8], body_limit: usize) -> Option<(&'b [u8], ModelSource)>
+    /// `body` (the bytes after the head received so far; at most `body_limit` of them, and no
+    /// more than Content-Length, are scanned). A chunked body is not scanned: its framing hides
+    /// the JSON.
+    pub fn model<'b>(&self, body: &'b [u8], body_limit: usize) -> ModelLookup<'b>
     where
         'a: 'b,
     {
         if let Some(m) = kserve_model(self.path) {
-            return Some((m, ModelSource::KservePath));
+            return ModelLookup::Found(m, ModelSource::KservePath);
         }
         if let Some(m) = self.model_header {
-            return Some((m, ModelSource::Header));
+            return ModelLookup::Found(m, ModelSource::Header);
         }
-        let scan = body.get(..body_limit).unwrap_or(body);
-        json_top_level_string(scan, b"model").map(|m| (m, ModelSource::Body))
+        let expected = self
+            .content_length
+            .map_or(0, |n| usize::try_from(n).unwrap_or(usize::MAX));
+        let want = expected.min(body_limit);
+        let scan = body.get(..want).unwrap_or(body);
+        match json_top_level_field(scan, b"model") {
+            JsonField::Found(m) => ModelLookup::Found(m, ModelSource::Body),
+            JsonField::Truncated if scan.len() < want => ModelLookup::NeedBody,
+            JsonField::Truncated | JsonField::Absent => ModelLookup::Absent,
+        }
     }
 }
 
@@ -660,7 +681,17 @@ mod tests {
         let body = &OPENAI[r.head_len..];
         assert_eq!(
             r.model(body, 4096),
-            Some((&b"llama-3.1-8b-instruct"[..], ModelSource::Body))
+            ModelLookup::Found(&b"llama-3.1-8b-instruct"[..], ModelSource::Body)
+        );
+        assert_eq!(
+            r.model(&body[..20], 4096),
+            ModelLookup::NeedBody,
+            "body still arriving"
+        );
+        assert_eq!(
+            r.model(&body[..20], 20),
+            ModelLookup::Absent,
+            "scan limit reached"
         );
     }
 
