@@ -336,6 +336,10 @@ fn value_end(bytes: &[u8]) -> Result<Option<(usize, usize)>, Http1Error> {
         let mut flags = lt_bytes(x, 0x20) | del_bytes(x);
         while flags != 0 {
             let pos = off + (flags.trailing_zeros() / 8) as usize;
+            // The usual line end, CRLF, decided without the general case.
+            if let (Some(b'\r'), Some(b'\n')) = (bytes.get(pos), bytes.get(pos + 1)) {
+                return Ok(Some((pos, pos + 2)));
+            }
             match control_at(bytes, pos)? {
                 ValueEnd::Tab => flags &= flags - 1,
                 ValueEnd::Line(end, next) => return Ok(Some((end, next))),
