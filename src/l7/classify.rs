@@ -16,7 +16,7 @@
 use super::h2::{self, H2Error, H2State};
 use super::http1::{self, HeaderNames, Http1Error};
 use super::tls::{self, TlsError};
-use super::{FixedStr, L7Error, RequestInfo, RequestKind};
+use super::{L7Error, RequestInfo, RequestKind};
 
 /// The HTTP/2 client connection preface (RFC 9113 §3.4).
 pub const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
@@ -172,12 +172,9 @@ fn fill_http1(
     info.kind = RequestKind::Http1;
     info.method.set(req.method);
     info.path.set(req.path);
-    let set = |dst: &mut FixedStr<128>, v: Option<&[u8]>| {
-        if let Some(v) = v {
-            dst.set(v);
-        }
-    };
-    set(&mut info.authority, req.host);
+    if let Some(v) = req.host {
+        info.authority.set(v);
+    }
     if let Some(v) = req.tenant {
         info.tenant_claim.set(v);
     }
