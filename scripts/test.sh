@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it (`.ci/run` calls this script).
 #
-# First installs what the tests need when it is missing (Rust components now; Debian packages
-# through apt-get as later layers need them), then: format check, clippy with -D warnings on
+# First installs what the tests need when it is missing (Rust components; DPDK 22.11 and
+# libclang through apt-get), then: format check, clippy with -D warnings on
 # every target and on the no_std build, rustdoc with -D warnings, all tests, the criterion
-# benches in test mode (each bench body runs once, to prove it works; no timing), and the same
+# benches in test mode (each bench body runs once, to prove it works; no timing), the DPDK
+# feature's clippy, docs and virtual-device tests, the loom model of the GPU queue ring, and the same
 # tests cross-built for aarch64 and run under qemu (scripts/test-aarch64.sh, which installs its
 # Debian cross toolchain itself).
 set -euo pipefail
@@ -46,6 +47,10 @@ for comp in rustfmt clippy; do
 done
 # A C compiler for build scripts of dependencies, on the odd machine without one.
 command -v cc >/dev/null || apt_need gcc libc6-dev
+# DPDK 22.11 (the workspace's infersteer-dpdk-sys links it; the `dpdk` feature's tests run on
+# its virtual devices) and libclang for the bindings' `bindgen` feature.
+step "DPDK 22.11 and libclang (apt-get when missing)"
+scripts/install-dpdk.sh --bindgen
 
 start=$(date +%s)
 
@@ -66,6 +71,17 @@ cargo test --workspace --locked
 
 step "cargo test --bench '*' (criterion benches in test mode)"
 cargo test --workspace --bench '*' --locked
+
+step "DPDK: clippy and docs with --features dpdk, the bindings regenerated with bindgen"
+cargo clippy --workspace --all-targets --features dpdk --locked -- -D warnings
+cargo clippy -p infersteer-dpdk-sys --features bindgen --locked -- -D warnings
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --features dpdk --locked --quiet
+
+step "DPDK tests on virtual devices (net_null, net_ring, net_pcap; EAL without hugepages)"
+cargo test --workspace --features dpdk --locked --test dpdk_vdev
+
+step "loom: the GPU queue ring under every interleaving (RUSTFLAGS=--cfg loom)"
+RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom cargo test --release --locked --test loom_ring
 
 step "aarch64 (BlueField-3 Arm cores): cross-build and run the same tests under qemu"
 scripts/test-aarch64.sh

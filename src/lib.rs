@@ -27,8 +27,15 @@
 //! The crate is `no_std` when built with `--no-default-features`.
 #![cfg_attr(not(feature = "std"), no_std)]
 
+extern crate alloc;
+
 pub mod capacity;
+#[cfg(feature = "dpdk")]
+pub mod dpdk;
 pub mod l7;
+pub mod policy;
+pub mod queue;
+pub mod verdict;
 pub mod wire;
 
 // The README's Rust examples are compiled and run as doc tests.

@@ -1,0 +1,492 @@
+//! Owned packet buffers (`rte_mbuf`) and fixed-size bursts of them.
+//!
+//! An [`Mbuf`] is one pointer wide (`#[repr(transparent)]` over `NonNull<rte_mbuf>`), so a
+//! burst of them is exactly the `struct rte_mbuf **` array DPDK's burst calls take, and one
+//! fits a GPU queue descriptor as a `u64` handle ([`Mbuf::into_handle`]). A
+//! [`MbufBurst`] holds up to [`MAX_BURST`] mbufs inline (no heap), frees whatever is left
+//! in one `rte_pktmbuf_free_bulk` call when dropped or cleared, and is what
+//! [`RxQueue::rx_burst`](super::RxQueue::rx_burst) fills and
+//! [`TxQueue::tx_burst`](super::TxQueue::tx_burst) drains.
+
+use core::fmt;
+use core::mem::MaybeUninit;
+use core::ptr::NonNull;
+
+use infersteer_dpdk_sys as sys;
+
+use super::error::DpdkError;
+
+/// Most mbufs one burst holds (DPDK's customary burst size).
+pub const MAX_BURST: usize = 32;
+
+// Handles are pointers carried in `u64`s, and bursts are handed to DPDK as pointer arrays.
+const _: () = assert!(
+    core::mem::size_of::<usize>() == 8,
+    "DPDK needs a 64-bit target"
+);
+const _: () = assert!(core::mem::size_of::<Mbuf>() == core::mem::size_of::<*mut sys::rte_mbuf>());
+
+/// One packet buffer, owned: freed (`rte_pktmbuf_free`) on drop.
+///
+/// Invariant: the pointer is a live mbuf from a pktmbuf pool that nobody else frees, with
+/// reference count 1 (never a clone or an indirect mbuf), so its data may be written.
+///
+/// An `Mbuf` carries no lifetime; it must be freed (or handed to DPDK) before its
+/// [`Mempool`](super::Mempool) and the [`Eal`](super::Eal) are dropped. A pool dropped with
+/// mbufs still out is leaked rather than freed, which keeps a late `Mbuf` from dangling.
+#[repr(transparent)]
+pub struct Mbuf(NonNull<sys::rte_mbuf>);
+
+// SAFETY: an `Mbuf` owns its buffer exclusively; DPDK's free path (`rte_pktmbuf_free` to the
+// mempool) is thread-safe, so moving the owner to another thread is sound.
+unsafe impl Send for Mbuf {}
+// SAFETY: `&Mbuf` only permits reads of the buffer (`data`, lengths, flags); writes need
+// `&mut Mbuf`.
+unsafe impl Sync for Mbuf {}
+
+impl Mbuf {
+    /// Takes ownership of a raw mbuf.
+    ///
+    /// # Safety
+    /// `raw` must be a live mbuf from a pktmbuf pool, with reference count 1, that nothing
+    /// else frees or uses afterwards (e.g. one returned by [`Mbuf::into_raw`] once).
+    #[inline]
+    pub unsafe fn from_raw(raw: NonNull<sys::rte_mbuf>) -> Self {
+        Self(raw)
+    }
+
+    /// Gives up ownership without freeing; [`Mbuf::from_raw`] takes it back.
+    #[inline]
+    pub fn into_raw(self) -> NonNull<sys::rte_mbuf> {
+        let raw = self.0;
+        core::mem::forget(self);
+        raw
+    }
+
+    /// The mbuf as a `u64` handle (its address) for a GPU-queue descriptor; never 0.
+    #[inline]
+    pub fn into_handle(self) -> u64 {
+        self.into_raw().as_ptr() as usize as u64
+    }
+
+    /// Takes back an mbuf from a handle; `None` for 0.
+    ///
+    /// # Safety
+    /// `handle` must come from [`Mbuf::into_handle`] and be turned back only once.
+    #[inline]
+    pub unsafe fn from_handle(handle: u64) -> Option<Self> {
+        // SAFETY: forwarded to the caller: the handle is an address from `into_handle`.
+        NonNull::new(handle as usize as *mut sys::rte_mbuf).map(|m| unsafe { Self::from_raw(m) })
+    }
+
+    /// The raw pointer, still owned by `self`.
+    #[inline]
+    pub fn as_ptr(&self) -> *mut sys::rte_mbuf {
+        self.0.as_ptr()
+    }
+
+    /// The packet bytes of the first segment (`rte_pktmbuf_mtod`, `data_len` long). A frame
+    /// longer than one buffer continues in chained segments: see [`Mbuf::segments`].
+    #[inline]
+    pub fn data(&self) -> &[u8] {
+        // SAFETY: by the type invariant the mbuf is live; `mtod` points at `data_len`
+        // initialised bytes inside its buffer, which stays put while `self` is borrowed.
+        unsafe {
+            let ptr = sys::infersteer_pktmbuf_data(self.0.as_ptr());
+            let len = usize::from(sys::infersteer_pktmbuf_data_len(self.0.as_ptr()));
+            if ptr.is_null() || len == 0 {
+                return &[];
+            }
+            core::slice::from_raw_parts(ptr, len)
+        }
+    }
+
+    /// The first segment's bytes, writable.
+    #[inline]
+    pub fn data_mut(&mut self) -> &mut [u8] {
+        // SAFETY: as in `data`; the reference count is 1 (type invariant) and `&mut self` is
+        // exclusive, so no one else reads or writes these bytes meanwhile.
+        unsafe {
+            let ptr = sys::infersteer_pktmbuf_data(self.0.as_ptr());
+            let len = usize::from(sys::infersteer_pktmbuf_data_len(self.0.as_ptr()));
+            if ptr.is_null() || len == 0 {
+                return &mut [];
+            }
+            core::slice::from_raw_parts_mut(ptr, len)
+        }
+    }
+
+    /// Bytes in the first segment.
+    #[inline]
+    pub fn data_len(&self) -> u16 {
+        // SAFETY: reads a field of a live mbuf (type invariant).
+        unsafe { sys::infersteer_pktmbuf_data_len(self.0.as_ptr()) }
+    }
+
+    /// Bytes in the whole packet (all segments).
+    #[inline]
+    pub fn pkt_len(&self) -> u32 {
+        // SAFETY: reads a field of a live mbuf (type invariant).
+        unsafe { sys::infersteer_pktmbuf_pkt_len(self.0.as_ptr()) }
+    }
+
+    /// Number of chained segments (1 for a frame that fits one buffer).
+    #[inline]
+    pub fn segments(&self) -> u16 {
+        // SAFETY: reads a field of a live mbuf (type invariant).
+        unsafe { sys::infersteer_pktmbuf_nb_segs(self.0.as_ptr()) }
+    }
+
+    /// The NIC's RSS hash, when the driver set `RTE_MBUF_F_RX_RSS_HASH`.
+    #[inline]
+    pub fn rss_hash(&self) -> Option<u32> {
+        let mut hash = 0u32;
+        // SAFETY: reads two fields of a live mbuf (type invariant); `hash` is a valid `u32`
+        // out-pointer for the call's duration.
+        let set = unsafe { sys::infersteer_pktmbuf_rss_hash(self.0.as_ptr(), &mut hash) };
+        (set != 0).then_some(hash)
+    }
+
+    /// The offload flags (`ol_flags`, `RTE_MBUF_F_*`).
+    #[inline]
+    pub fn ol_flags(&self) -> u64 {
+        // SAFETY: reads a field of a live mbuf (type invariant).
+        unsafe { sys::infersteer_pktmbuf_ol_flags(self.0.as_ptr()) }
+    }
+
+    /// Bytes free after the data in the last segment.
+    #[inline]
+    pub fn tailroom(&self) -> u16 {
+        // SAFETY: reads fields of a live mbuf (type invariant).
+        unsafe { sys::infersteer_pktmbuf_tailroom(self.0.as_ptr()) }
+    }
+
+    /// Appends `bytes` (`rte_pktmbuf_append` + copy). Errors with
+    /// [`DpdkError::NoTailroom`] and leaves the mbuf unchanged when they do not fit.
+    pub fn append(&mut self, bytes: &[u8]) -> Result<(), DpdkError> {
+        let tailroom = self.tailroom();
+        let len = u16::try_from(bytes.len())
+            .ok()
+            .filter(|&l| l <= tailroom)
+            .ok_or(DpdkError::NoTailroom {
+                needed: bytes.len(),
+                tailroom,
+            })?;
+        // SAFETY: the mbuf is live and exclusively ours (`&mut self`, refcnt 1); `len` fits
+        // the tailroom, so `append` returns a pointer to `len` writable bytes inside the
+        // buffer (NULL is still handled), which cannot overlap `bytes` (a Rust borrow that is
+        // not into this buffer, since `&mut self` excludes borrows of its data).
+        unsafe {
+            let dst = sys::infersteer_pktmbuf_append(self.0.as_ptr(), len);
+            if dst.is_null() {
+                return Err(DpdkError::NoTailroom {
+                    needed: bytes.len(),
+                    tailroom,
+                });
+            }
+            core::ptr::copy_nonoverlapping(bytes.as_ptr(), dst, bytes.len());
+        }
+        Ok(())
+    }
+
+    /// Empties the mbuf (`rte_pktmbuf_reset`): length 0, default headroom, flags cleared.
+    pub fn reset(&mut self) {
+        // SAFETY: a live, exclusively owned mbuf with one segment or a chain whose segments
+        // it owns; `rte_pktmbuf_reset` only rewrites header fields of the first.
+        unsafe { sys::infersteer_pktmbuf_reset(self.0.as_ptr()) }
+    }
+}
+
+impl Drop for Mbuf {
+    #[inline]
+    fn drop(&mut self) {
+        // SAFETY: we own the live mbuf (type invariant) and never use it again.
+        unsafe { sys::infersteer_pktmbuf_free(self.0.as_ptr()) }
+    }
+}
+
+impl fmt::Debug for Mbuf {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Mbuf")
+            .field("ptr", &self.0)
+            .field("data_len", &self.data_len())
+            .field("pkt_len", &self.pkt_len())
+            .field("rss_hash", &self.rss_hash())
+            .finish()
+    }
+}
+
+impl AsRef<[u8]> for Mbuf {
+    fn as_ref(&self) -> &[u8] {
+        self.data()
+    }
+}
+
+/// Up to [`MAX_BURST`] owned mbufs, inline (no heap). What is still in the burst when it is
+/// dropped or [`clear`](MbufBurst::clear)ed is freed in bulk (`rte_pktmbuf_free_bulk`).
+///
+/// The burst is the unit the pipeline works on: [`as_slice`](MbufBurst::as_slice) gives
+/// `&[Mbuf]` (each exposing [`Mbuf::data`] and [`Mbuf::rss_hash`]); verdicts are then carried
+/// out with [`drain`](MbufBurst::drain) (turn admitted mbufs into handles, move others to a TX
+/// burst) or [`retain`](MbufBurst::retain) (free drops in one bulk call).
+pub struct MbufBurst {
+    len: usize,
+    slots: [MaybeUninit<Mbuf>; MAX_BURST],
+}
+
+/// A burst filled by [`RxQueue::rx_burst`](super::RxQueue::rx_burst).
+pub type RxBurst = MbufBurst;
+
+impl MbufBurst {
+    /// An empty burst.
+    #[inline]
+    pub const fn new() -> Self {
+        Self {
+            len: 0,
+            slots: [const { MaybeUninit::uninit() }; MAX_BURST],
+        }
+    }
+
+    /// Mbufs held.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether it holds none.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Whether it holds [`MAX_BURST`].
+    #[inline]
+    pub fn is_full(&self) -> bool {
+        self.len == MAX_BURST
+    }
+
+    /// Room left.
+    #[inline]
+    pub fn spare(&self) -> usize {
+        MAX_BURST - self.len
+    }
+
+    /// The mbufs, in arrival order.
+    #[inline]
+    pub fn as_slice(&self) -> &[Mbuf] {
+        // SAFETY: `slots[..len]` are initialised (struct invariant) and `MaybeUninit<Mbuf>`
+        // has `Mbuf`'s layout.
+        unsafe { core::slice::from_raw_parts(self.slots.as_ptr().cast::<Mbuf>(), self.len) }
+    }
+
+    /// The mbufs, writable.
+    #[inline]
+    pub fn as_mut_slice(&mut self) -> &mut [Mbuf] {
+        // SAFETY: as in `as_slice`, with exclusive access through `&mut self`.
+        unsafe { core::slice::from_raw_parts_mut(self.slots.as_mut_ptr().cast::<Mbuf>(), self.len) }
+    }
+
+    /// Adds an mbuf at the end; hands it back when the burst is full.
+    #[inline]
+    pub fn push(&mut self, mbuf: Mbuf) -> Result<(), Mbuf> {
+        match self.slots.get_mut(self.len) {
+            Some(slot) => {
+                slot.write(mbuf);
+                self.len += 1;
+                Ok(())
+            }
+            None => Err(mbuf),
+        }
+    }
+
+    /// Takes the last mbuf.
+    #[inline]
+    pub fn pop(&mut self) -> Option<Mbuf> {
+        let last = self.len.checked_sub(1)?;
+        self.len = last;
+        // SAFETY: slot `last` was initialised and is now outside `..len`, so it is read once.
+        Some(unsafe { self.slots[last].assume_init_read() })
+    }
+
+    /// Takes the mbuf at `index`, replacing it with the last one (order not kept).
+    #[inline]
+    pub fn swap_remove(&mut self, index: usize) -> Option<Mbuf> {
+        if index >= self.len {
+            return None;
+        }
+        self.slots.swap(index, self.len - 1);
+        self.pop()
+    }
+
+    /// Frees every mbuf in one `rte_pktmbuf_free_bulk` call.
+    pub fn clear(&mut self) {
+        let n = self.len;
+        if n == 0 {
+            return;
+        }
+        self.len = 0;
+        // SAFETY: `slots[..n]` held `n` owned mbufs; `len` is already 0, so they are no
+        // longer reachable, and an `Mbuf` is a `*mut rte_mbuf` (repr(transparent)), so the
+        // slots are the pointer array `rte_pktmbuf_free_bulk` frees. `n <= 32` fits `u32`.
+        unsafe { sys::infersteer_pktmbuf_free_bulk(self.raw_ptr(), n as u32) }
+    }
+
+    /// Keeps the mbufs for which `keep` returns `true` (in order) and frees the others in
+    /// one bulk call.
+    pub fn retain(&mut self, mut keep: impl FnMut(&Mbuf) -> bool) {
+        let mut rejected = [core::ptr::null_mut::<sys::rte_mbuf>(); MAX_BURST];
+        let mut n_rejected = 0usize;
+        let mut kept = 0usize;
+        let n = self.len;
+        // Leave the burst empty while reshuffling, so a panic in `keep` leaks instead of
+        // double-freeing.
+        self.len = 0;
+        for i in 0..n {
+            // SAFETY: slot `i < n` is initialised and read exactly once here; it is either
+            // written back to slot `kept <= i` or recorded for the bulk free below.
+            let m = unsafe { self.slots[i].assume_init_read() };
+            if keep(&m) {
+                self.slots[kept].write(m);
+                kept += 1;
+                self.len = kept;
+            } else {
+                rejected[n_rejected] = m.into_raw().as_ptr();
+                n_rejected += 1;
+            }
+        }
+        if n_rejected > 0 {
+            // SAFETY: `rejected[..n_rejected]` are owned mbufs given up by `into_raw` above;
+            // the count is at most 32.
+            unsafe { sys::infersteer_pktmbuf_free_bulk(rejected.as_mut_ptr(), n_rejected as u32) }
+        }
+    }
+
+    /// Takes every mbuf out, in order; those the iterator does not yield (if dropped early)
+    /// are freed in bulk.
+    pub fn drain(&mut self) -> Drain<'_> {
+        let end = self.len;
+        self.len = 0;
+        Drain {
+            burst: self,
+            next: 0,
+            end,
+        }
+    }
+
+    /// Start of the slot array as DPDK's `struct rte_mbuf **`.
+    #[inline]
+    pub(crate) fn raw_ptr(&mut self) -> *mut *mut sys::rte_mbuf {
+        self.slots.as_mut_ptr().cast::<*mut sys::rte_mbuf>()
+    }
+
+    /// First free slot as DPDK's `struct rte_mbuf **` (`spare()` slots follow).
+    #[inline]
+    pub(crate) fn spare_ptr(&mut self) -> *mut *mut sys::rte_mbuf {
+        // `len <= MAX_BURST`, so this is at most one past the end of `slots`.
+        self.raw_ptr().wrapping_add(self.len)
+    }
+
+    /// Counts `n` more slots, written by DPDK through [`spare_ptr`](Self::spare_ptr).
+    ///
+    /// # Safety
+    /// The `n <= spare()` slots after the current ones must hold owned, live mbufs (refcnt 1).
+    #[inline]
+    pub(crate) unsafe fn assume_filled(&mut self, n: usize) {
+        debug_assert!(n <= self.spare());
+        self.len += n;
+    }
+
+    /// Forgets the first `n` mbufs (now owned by DPDK) and moves the rest to the front.
+    ///
+    /// # Safety
+    /// The first `n <= len` mbufs must have been handed over to DPDK (e.g. transmitted).
+    #[inline]
+    pub(crate) unsafe fn consume_front(&mut self, n: usize) {
+        debug_assert!(n <= self.len);
+        let rest = self.len - n;
+        // SAFETY: source `n..len` and destination `0..rest` are within `slots`; `copy`
+        // allows overlap. The first `n` are no longer ours (caller), so overwriting them
+        // forgets them without a free.
+        unsafe {
+            let base = self.slots.as_mut_ptr();
+            core::ptr::copy(base.add(n), base, rest);
+        }
+        self.len = rest;
+    }
+}
+
+impl Default for MbufBurst {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for MbufBurst {
+    fn drop(&mut self) {
+        self.clear();
+    }
+}
+
+impl fmt::Debug for MbufBurst {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MbufBurst")
+            .field("len", &self.len)
+            .field("mbufs", &self.as_slice())
+            .finish()
+    }
+}
+
+/// Iterator of [`MbufBurst::drain`]: yields the mbufs in order, frees the rest in bulk when
+/// dropped.
+pub struct Drain<'a> {
+    burst: &'a mut MbufBurst,
+    next: usize,
+    end: usize,
+}
+
+impl Iterator for Drain<'_> {
+    type Item = Mbuf;
+
+    #[inline]
+    fn next(&mut self) -> Option<Mbuf> {
+        if self.next >= self.end {
+            return None;
+        }
+        let i = self.next;
+        self.next += 1;
+        // SAFETY: slots `next..end` are initialised and unreachable from the burst (its `len`
+        // is 0); each is read once because `next` only grows.
+        Some(unsafe { self.burst.slots[i].assume_init_read() })
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = self.end - self.next;
+        (n, Some(n))
+    }
+}
+
+impl ExactSizeIterator for Drain<'_> {}
+
+impl Drop for Drain<'_> {
+    fn drop(&mut self) {
+        let rest = self.end - self.next;
+        if rest == 0 {
+            return;
+        }
+        // SAFETY: slots `next..end` still hold owned mbufs that nobody else can reach; they
+        // form a pointer array (repr(transparent)) of `rest <= 32` entries.
+        unsafe {
+            let ptr = self.burst.raw_ptr().add(self.next);
+            sys::infersteer_pktmbuf_free_bulk(ptr, rest as u32);
+        }
+        self.next = self.end;
+    }
+}
+
+impl fmt::Debug for Drain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Drain")
+            .field("remaining", &(self.end - self.next))
+            .finish()
+    }
+}
