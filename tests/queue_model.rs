@@ -1,0 +1,217 @@
+//! The GPU queue ring against a model and across threads.
+//!
+//! - Random sequences of `push`, `push_burst`, `pop`, `pop_burst` and `peek` on rings of random
+//!   power-of-two capacities, each step checked against a `VecDeque` bounded to the same
+//!   capacity: same results, same lengths, same order.
+//! - A two-thread stress run: the producer pushes `0..N` in bursts of varying size, the
+//!   consumer pops in bursts of other sizes and checks that it sees exactly `0..N` in order.
+//! - Batch forming across threads: every descriptor arrives once, in order, in batches no
+//!   larger than the policy's.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches may panic on a broken setup
+
+use std::collections::VecDeque;
+use std::thread;
+
+use infersteer::queue::{drain_into, BatchPolicy, Descriptor, Ring, RingError};
+use proptest::prelude::*;
+
+#[derive(Clone, Debug)]
+enum Op {
+    Push(u32),
+    PushBurst(Vec<u32>),
+    Pop,
+    PopBurst(usize),
+    Peek,
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        any::<u32>().prop_map(Op::Push),
+        prop::collection::vec(any::<u32>(), 0..40).prop_map(Op::PushBurst),
+        Just(Op::Pop),
+        (0usize..40).prop_map(Op::PopBurst),
+        Just(Op::Peek),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn ring_matches_vecdeque(cap_log2 in 0u32..6, ops in prop::collection::vec(op(), 0..200)) {
+        let cap = 1usize << cap_log2;
+        let (mut tx, mut rx) = Ring::<u32>::new(cap).unwrap().split();
+        let mut model = VecDeque::with_capacity(cap);
+        for op in ops {
+            match op {
+                Op::Push(v) => {
+                    let expect = if model.len() < cap { model.push_back(v); Ok(()) } else { Err(v) };
+                    prop_assert_eq!(tx.push(v), expect);
+                }
+                Op::PushBurst(vs) => {
+                    let room = cap - model.len();
+                    let expect = vs.len().min(room);
+                    model.extend(&vs[..expect]);
+                    prop_assert_eq!(tx.push_burst(&vs), expect);
+                }
+                Op::Pop => prop_assert_eq!(rx.pop(), model.pop_front()),
+                Op::PopBurst(n) => {
+                    let mut out = vec![u32::MAX; n];
+                    let got = rx.pop_burst(&mut out);
+                    let expect: Vec<u32> = model.drain(..n.min(model.len())).collect();
+                    prop_assert_eq!(&out[..got], &expect[..]);
+                    // Slots past the count are untouched.
+                    prop_assert!(out[got..].iter().all(|&v| v == u32::MAX));
+                }
+                Op::Peek => prop_assert_eq!(rx.peek(), model.front().copied()),
+            }
+            prop_assert_eq!(tx.len(), model.len());
+            prop_assert_eq!(rx.len(), model.len());
+            prop_assert_eq!(tx.is_full(), model.len() == cap);
+            prop_assert_eq!(rx.is_empty(), model.is_empty());
+        }
+    }
+
+    #[test]
+    fn capacities(cap in 0usize..5000) {
+        let r = Ring::<u64>::new(cap);
+        if cap == 0 {
+            prop_assert_eq!(r.err(), Some(RingError::ZeroCapacity));
+        } else if cap.is_power_of_two() {
+            prop_assert_eq!(r.map(|r| r.capacity()), Ok(cap));
+        } else {
+            prop_assert_eq!(r.err(), Some(RingError::NotPowerOfTwo(cap)));
+        }
+    }
+}
+
+/// Enough to cross many wraps and interleavings; a debug build still runs it in about a second.
+const STRESS_ITEMS: u64 = 1_000_000;
+
+#[test]
+fn two_threads_in_order() {
+    let (mut tx, mut rx) = Ring::<u64>::new(256).unwrap().split();
+    let producer = thread::spawn(move || {
+        let mut burst = [0u64; 37];
+        let mut next = 0u64;
+        let mut size = 1usize;
+        while next < STRESS_ITEMS {
+            let n = size.min((STRESS_ITEMS - next) as usize);
+            for (i, slot) in burst[..n].iter_mut().enumerate() {
+                *slot = next + i as u64;
+            }
+            let pushed = tx.push_burst(&burst[..n]);
+            if pushed == 0 {
+                thread::yield_now();
+            }
+            next += pushed as u64;
+            size = size % burst.len() + 1;
+        }
+    });
+    let mut out = [0u64; 29];
+    let mut expect = 0u64;
+    let mut size = 1usize;
+    while expect < STRESS_ITEMS {
+        let got = if size == 1 {
+            rx.pop().map_or(0, |v| {
+                out[0] = v;
+                1
+            })
+        } else {
+            rx.pop_burst(&mut out[..size])
+        };
+        if got == 0 {
+            thread::yield_now();
+        }
+        for &v in &out[..got] {
+            assert_eq!(v, expect, "lost, duplicated or reordered item");
+            expect += 1;
+        }
+        size = size % out.len() + 1;
+    }
+    producer.join().unwrap();
+    assert_eq!(rx.pop(), None);
+}
+
+#[test]
+fn batches_across_threads() {
+    const ITEMS: u64 = 50_000;
+    let (mut tx, mut rx) = Ring::<Descriptor>::new(64).unwrap().split();
+    let producer = thread::spawn(move || {
+        let mut next = 0u64;
+        while next < ITEMS {
+            let d = Descriptor {
+                packet: next,
+                enqueue_ns: next,
+                ..Descriptor::EMPTY
+            };
+            if tx.push(d).is_ok() {
+                next += 1;
+            } else {
+                thread::yield_now();
+            }
+        }
+    });
+    let policy = BatchPolicy::new(16, 8);
+    let mut expect = 0u64;
+    let mut batches = 0u64;
+    let mut sink = |batch: &[Descriptor]| {
+        assert!(!batch.is_empty() && batch.len() <= 16);
+        for d in batch {
+            assert_eq!(d.packet, expect);
+            expect += 1;
+        }
+        batches += 1;
+    };
+    let mut scratch = [Descriptor::EMPTY; 32];
+    // The "clock" is the count of descriptors pushed so far, so partial batches time out.
+    let mut now = 0u64;
+    let mut total = 0u64;
+    while total < ITEMS {
+        let n = drain_into(&mut rx, &mut sink, policy, now, &mut scratch);
+        if n == 0 {
+            thread::yield_now();
+            now += 1;
+        }
+        total += n as u64;
+    }
+    producer.join().unwrap();
+    assert_eq!(total, ITEMS);
+    assert!(batches >= ITEMS / 16);
+}
+
+#[test]
+fn batch_release_rules() {
+    let (mut tx, mut rx) = Ring::<Descriptor>::new(32).unwrap().split();
+    let policy = BatchPolicy::new(8, 1_000);
+    let mut out = [Descriptor::EMPTY; 8];
+    let at = |t: u64| Descriptor {
+        enqueue_ns: t,
+        packet: t,
+        ..Descriptor::EMPTY
+    };
+
+    // Empty ring: nothing, however late.
+    assert_eq!(rx.pop_batch(&mut out, policy, u64::MAX), 0);
+    // Seven waiting: not a full batch, released only once the oldest waited 1000 ns.
+    for t in 100..107 {
+        tx.push(at(t)).unwrap();
+    }
+    assert_eq!(rx.pop_batch(&mut out, policy, 1_099), 0);
+    assert_eq!(rx.len(), 7);
+    assert_eq!(rx.pop_batch(&mut out, policy, 1_100), 7);
+    assert_eq!(out[6].packet, 106);
+    // Twenty waiting: full batches go at once, the rest waits.
+    for t in 2_000..2_020 {
+        tx.push(at(t)).unwrap();
+    }
+    assert_eq!(rx.pop_batch(&mut out, policy, 2_020), 8);
+    assert_eq!(rx.pop_batch(&mut out, policy, 2_020), 8);
+    assert_eq!(out[0].packet, 2_008);
+    assert_eq!(rx.pop_batch(&mut out, policy, 2_020), 0);
+    // The oldest of the last four was stamped 2016.
+    assert_eq!(rx.pop_batch(&mut out, policy, 3_015), 0);
+    assert_eq!(rx.pop_batch(&mut out, policy, 3_016), 4);
+    assert!(rx.is_empty());
+}
