@@ -854,7 +854,7 @@ capture() {
 
 # ------------------------------------------------------------------- setup --
 mkdir -p "$OUT"
-for f in curl_tls13 openssl_tls12_only gnutls chromium http1_kserve http1_openai_model_header \
+for f in curl_tls13 openssl_tls12_only openssl_no_sni gnutls chromium http1_kserve http1_openai_model_header \
     h2c_prior_knowledge grpc_modelinfer grpc_other_method; do rm -f "$OUT/$f.bin"; done
 rm -f "$OUT/chromium_seg1.frame" "$OUT/chromium_seg2.frame"
 ip netns add "$NS_S"
@@ -887,6 +887,8 @@ capture curl_tls13 tls $TLS_PORT tls "$V_CURL" "" -- \
     curl -sS -k --max-time 5 --resolve "tenant-c.infer.example:$TLS_PORT:127.0.0.1" "https://tenant-c.infer.example:$TLS_PORT/v1/models"
 capture openssl_tls12_only tls $TLS_PORT tls "$V_OPENSSL s_client" "" -- \
     openssl s_client -connect "127.0.0.1:$TLS_PORT" -tls1_2 -servername tenant-b.infer.example -alpn http/1.1
+capture openssl_no_sni tls $TLS_PORT tls "$V_OPENSSL s_client -noservername" "" -- \
+    openssl s_client -connect "127.0.0.1:$TLS_PORT" -noservername
 capture gnutls tls $TLS_PORT tls "$V_GNUTLS" "" -- \
     gnutls-cli --port=$TLS_PORT --sni-hostname=tenant-d.infer.example --alpn=h2 --insecure 127.0.0.1
 
@@ -950,7 +952,7 @@ capture grpc_other_method h2 $GRPC_PORT grpc "$V_GRPC" "$GRPC_CLIENT_NOTE" -- \
     x-gateway-inference-fairness-id=tenant-g
 
 # ---------------------------------------------------------------- README --
-ORDER=curl_tls13,openssl_tls12_only,gnutls,chromium,http1_kserve,http1_openai_model_header,h2c_prior_knowledge,grpc_modelinfer,grpc_other_method
+ORDER=curl_tls13,openssl_tls12_only,openssl_no_sni,gnutls,chromium,http1_kserve,http1_openai_model_header,h2c_prior_knowledge,grpc_modelinfer,grpc_other_method
 sed -n '/^: <<.README_HEAD.$/,/^README_HEAD$/p' "${BASH_SOURCE[0]}" | sed '1d;$d' |
     sed "s|@DATE@|$(date -u +%Y-%m-%d)|; s|@OS@|$(. /etc/os-release; echo "$PRETTY_NAME")|; s|@KERNEL@|$(uname -r)|" \
         >"$WORK/readme_head.md"
