@@ -101,7 +101,11 @@ fn resolve_groups(c: &mut Criterion) {
     // `cargo bench` passes `--bench`; in test mode (`cargo test --bench policy`, also run under
     // qemu for aarch64) the big tables shrink so that the setup stays quick.
     let full = std::env::args().any(|a| a == "--bench");
-    let big = if full { (65_536, 1 << 20) } else { (256, 1 << 12) };
+    let big = if full {
+        (65_536, 1 << 20)
+    } else {
+        (256, 1 << 12)
+    };
     for (label, tenants, n_keys) in [("1k", 1024usize, 1024usize), ("1m", big.0, big.1)] {
         // By VNI.
         let (cfg, vnis, _) = config(tenants, n_keys, false);
