@@ -33,8 +33,10 @@ pub mod capacity;
 #[cfg(feature = "dpdk")]
 pub mod dpdk;
 pub mod l7;
+pub mod pipeline;
 pub mod policy;
 pub mod queue;
+pub mod steer;
 pub mod verdict;
 pub mod wire;
 

@@ -1,0 +1,994 @@
+//! The burst pipeline: a burst of frames in, one [`Verdict`] per frame out, every admitted
+//! request in its GPU queue, every outcome counted.
+//!
+//! [`Pipeline::process_burst`] runs to completion over up to [`BURST_SIZE`] frames:
+//! parse → flow lookup (the whole burst at once) → for a new flow, classify its first bytes
+//! (joined in the reassembly pool when they span segments) → tenant from trusted attributes,
+//! claim check, model and TLS policy → steer to a GPU queue → police every packet of a tenant
+//! (one timestamp per burst) → in-flight quota → enqueue per queue in bulk. It is generic over
+//! where frames come from ([`Frame`]: byte slices, DPDK mbufs), so one code path serves every
+//! backend; the backend carries the verdicts out (moves admitted packets' ownership into the
+//! descriptors, frees drops in bulk, hands others to the host).
+//!
+//! # Promises
+//!
+//! - **No allocation, no lock, no panic** after [`Pipeline::new`]: every table and staging
+//!   array is sized at setup; in-flight quotas are atomics shared with the consumers.
+//! - **Nothing lost:** `rx = to_gpu + terminated + to_host + Σ drops` in total and per tenant
+//!   ([`Counts::balanced`]); a descriptor a full queue refuses becomes a `queue_full` drop.
+//! - **Never blocks:** a full queue or a tenant at its cap is a counted drop, never a wait.
+//!
+//! A first flight that spans several TCP segments is gathered in the reassembly pool; the
+//! segments before the one that completes it are handed to the host ([`Verdict::Host`]) and
+//! the flow's decision applies from the completing segment on.
+#![forbid(unsafe_code)]
+#![deny(
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::unwrap_used,
+    clippy::expect_used
+)]
+
+use crate::capacity::BURST_SIZE;
+use crate::l7::reassembly::{self, Outcome, SlotId};
+use crate::l7::{Classifier, ClassifyConfig, L7Error, RequestInfo, RequestKind};
+use crate::policy::{Color, PolicerBank, PolicyTable, TenantId, Trusted};
+use crate::queue::{DescFlags, Descriptor, Producer};
+use crate::steer::{FlowDecision, FlowEntry, FlowKey, FlowStats, FlowTable, NoQueue, SteerTable};
+use crate::verdict::{DropReason, TlsHint};
+use crate::wire::{self, FrameSummary, IpFamily, L4Kind};
+use alloc::boxed::Box;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::fmt;
+use core::sync::atomic::{AtomicU32, Ordering};
+
+/// A frame as the pipeline sees it: its bytes and what the NIC knew.
+pub trait Frame {
+    /// The frame's bytes, from the Ethernet header.
+    fn bytes(&self) -> &[u8];
+    /// The NIC's RSS hash of the flow, when it computed one.
+    fn rss_hash(&self) -> Option<u32> {
+        None
+    }
+    /// The ingress port or VF.
+    fn port(&self) -> u16 {
+        0
+    }
+    /// The opaque handle a GPU descriptor carries (an mbuf pointer, a buffer index).
+    fn handle(&self) -> u64 {
+        0
+    }
+}
+
+impl Frame for [u8] {
+    fn bytes(&self) -> &[u8] {
+        self
+    }
+}
+
+impl Frame for &[u8] {
+    fn bytes(&self) -> &[u8] {
+        self
+    }
+}
+
+impl Frame for Vec<u8> {
+    fn bytes(&self) -> &[u8] {
+        self
+    }
+}
+
+/// A borrowed frame with its NIC metadata.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct RawFrame<'a> {
+    /// The bytes.
+    pub bytes: &'a [u8],
+    /// Ingress port.
+    pub port: u16,
+    /// RSS hash, if any.
+    pub rss: Option<u32>,
+    /// Handle for descriptors.
+    pub handle: u64,
+}
+
+impl Frame for RawFrame<'_> {
+    fn bytes(&self) -> &[u8] {
+        self.bytes
+    }
+    fn rss_hash(&self) -> Option<u32> {
+        self.rss
+    }
+    fn port(&self) -> u16 {
+        self.port
+    }
+    fn handle(&self) -> u64 {
+        self.handle
+    }
+}
+
+/// What happens to a frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Verdict {
+    /// Its descriptor is in GPU queue `queue`: the consumer owns the packet now.
+    Gpu {
+        /// Global GPU queue index.
+        queue: u16,
+    },
+    /// Terminate TLS where the hint says.
+    Terminate(TlsHint),
+    /// Hand to the host stack.
+    Host,
+    /// Drop (the backend frees it, in bulk with the burst's other drops).
+    Drop(DropReason),
+}
+
+/// Outcome counters of one tenant, or of all traffic.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Counts {
+    /// Frames received.
+    pub rx: u64,
+    /// Frames enqueued to a GPU queue.
+    pub to_gpu: u64,
+    /// Frames given a TLS termination verdict.
+    pub terminated: u64,
+    /// Frames handed to the host.
+    pub to_host: u64,
+    /// Frames dropped, per [`DropReason::index`].
+    pub drops: [u64; DropReason::COUNT],
+}
+
+impl Counts {
+    /// Frames dropped for any reason.
+    pub fn dropped(&self) -> u64 {
+        self.drops.iter().sum()
+    }
+
+    /// Whether `rx = to_gpu + terminated + to_host + Σ drops`.
+    pub fn balanced(&self) -> bool {
+        self.rx == self.to_gpu + self.terminated + self.to_host + self.dropped()
+    }
+
+    /// Drops for `reason`.
+    pub fn drops_for(&self, reason: DropReason) -> u64 {
+        self.drops.get(reason.index()).copied().unwrap_or(0)
+    }
+
+    #[inline(always)]
+    fn count(&mut self, v: &Verdict) {
+        self.rx += 1;
+        match v {
+            Verdict::Gpu { .. } => self.to_gpu += 1,
+            Verdict::Terminate(_) => self.terminated += 1,
+            Verdict::Host => self.to_host += 1,
+            Verdict::Drop(r) => {
+                if let Some(d) = self.drops.get_mut(r.index()) {
+                    *d += 1;
+                }
+            }
+        }
+    }
+
+    /// Adds `other` into `self`.
+    pub fn add(&mut self, other: &Counts) {
+        self.rx += other.rx;
+        self.to_gpu += other.to_gpu;
+        self.terminated += other.terminated;
+        self.to_host += other.to_host;
+        for (a, b) in self.drops.iter_mut().zip(other.drops.iter()) {
+            *a += b;
+        }
+    }
+}
+
+/// Counters of one GPU queue.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct QueueCounts {
+    /// Descriptors enqueued.
+    pub enqueued: u64,
+    /// Descriptors refused because the queue was full.
+    pub full: u64,
+}
+
+/// A copy of every counter of a pipeline.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Snapshot {
+    /// All frames.
+    pub total: Counts,
+    /// Per tenant (by [`TenantId`]).
+    pub tenants: Vec<Counts>,
+    /// Frames no tenant was resolved for (malformed, not IP, unknown tenant, …).
+    pub unattributed: Counts,
+    /// Per GPU queue.
+    pub queues: Vec<QueueCounts>,
+    /// The flow table's counters.
+    pub flows: FlowStats,
+    /// The reassembly pool's counters.
+    pub reassembly: reassembly::Stats,
+}
+
+impl Snapshot {
+    /// Whether the counting invariant holds in total, per tenant, and across the split
+    /// (Σ tenants + unattributed = total).
+    pub fn balanced(&self) -> bool {
+        let mut sum = self.unattributed;
+        for t in &self.tenants {
+            sum.add(t);
+        }
+        self.total.balanced()
+            && self.unattributed.balanced()
+            && self.tenants.iter().all(Counts::balanced)
+            && sum == self.total
+    }
+
+    /// Adds another pipeline's snapshot (another core) into this one.
+    pub fn add(&mut self, other: &Snapshot) {
+        self.total.add(&other.total);
+        self.unattributed.add(&other.unattributed);
+        if self.tenants.len() < other.tenants.len() {
+            self.tenants.resize(other.tenants.len(), Counts::default());
+        }
+        for (a, b) in self.tenants.iter_mut().zip(&other.tenants) {
+            a.add(b);
+        }
+        if self.queues.len() < other.queues.len() {
+            self.queues
+                .resize(other.queues.len(), QueueCounts::default());
+        }
+        for (a, b) in self.queues.iter_mut().zip(&other.queues) {
+            a.enqueued += b.enqueued;
+            a.full += b.full;
+        }
+    }
+}
+
+/// Descriptors in flight per tenant, shared by the data-plane cores (which take) and the GPU
+/// consumers (which give back when they are done with a descriptor). Atomics, no lock.
+#[derive(Debug)]
+pub struct InFlight {
+    counts: Box<[AtomicU32]>,
+}
+
+impl InFlight {
+    /// Counters for `tenants` tenants, all zero.
+    pub fn new(tenants: usize) -> Self {
+        Self {
+            counts: (0..tenants).map(|_| AtomicU32::new(0)).collect(),
+        }
+    }
+
+    /// Descriptors of `tenant` in flight now.
+    pub fn get(&self, tenant: u32) -> u32 {
+        self.counts
+            .get(tenant as usize)
+            .map_or(0, |c| c.load(Ordering::Relaxed))
+    }
+
+    /// Takes one slot of `tenant`'s quota `cap` if it has one left.
+    #[inline]
+    fn try_acquire(&self, tenant: u32, cap: u32) -> bool {
+        match self.counts.get(tenant as usize) {
+            Some(c) => {
+                if c.load(Ordering::Relaxed) >= cap {
+                    return false;
+                }
+                c.fetch_add(1, Ordering::Relaxed);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Gives back `n` of `tenant`'s descriptors (a consumer finished them, or an enqueue
+    /// failed). Never goes below zero.
+    #[inline]
+    pub fn release(&self, tenant: u32, n: u32) {
+        if let Some(c) = self.counts.get(tenant as usize) {
+            let _ = c.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |v| {
+                Some(v.saturating_sub(n))
+            });
+        }
+    }
+}
+
+/// Settings of a [`Pipeline`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PipelineConfig {
+    /// Flow table entries (rounded up to a power of two).
+    pub flow_capacity: usize,
+    /// A flow idle this long may be aged out or evicted, ns.
+    pub flow_idle_ns: u64,
+    /// Flow table slots swept for idle entries per burst.
+    pub age_budget: usize,
+    /// A reassembly slot lives this long, ns.
+    pub reassembly_lifetime_ns: u64,
+    /// Classifier settings.
+    pub classify: ClassifyConfig,
+    /// How many cores police the same tenants (each gets this share of every rate).
+    pub cores: u64,
+}
+
+impl Default for PipelineConfig {
+    fn default() -> Self {
+        Self {
+            flow_capacity: 1 << 16,
+            flow_idle_ns: 30_000_000_000,
+            age_budget: 64,
+            reassembly_lifetime_ns: 2_000_000_000,
+            classify: ClassifyConfig::default(),
+            cores: 1,
+        }
+    }
+}
+
+/// Why a pipeline could not be set up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PipelineError {
+    /// The number of GPU queue producers differs from the steering table's queues.
+    QueueCount {
+        /// Queues the steering table has.
+        expected: usize,
+        /// Producers given.
+        given: usize,
+    },
+}
+
+impl fmt::Display for PipelineError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::QueueCount { expected, given } => write!(
+                f,
+                "the steering table has {expected} GPU queues but {given} producers were given"
+            ),
+        }
+    }
+}
+
+impl core::error::Error for PipelineError {}
+
+/// Slots in the first-flight reassembly pool.
+pub const REASSEMBLY_SLOTS: usize = 128;
+/// Bytes a reassembly slot holds (a ~2 KB browser ClientHello, or an HTTP head and the start
+/// of its body).
+pub const REASSEMBLY_BYTES: usize = 4096;
+
+type Reassembly = reassembly::Pool<REASSEMBLY_SLOTS, REASSEMBLY_BYTES>;
+
+/// Descriptors staged for one queue during a burst.
+#[derive(Clone, Debug)]
+struct Staged {
+    descs: [Descriptor; BURST_SIZE],
+    frames: [u8; BURST_SIZE],
+    len: usize,
+}
+
+/// One data-plane core's pipeline. Build one per core at setup, sharing the immutable
+/// policy and steering tables and the in-flight counters.
+#[derive(Debug)]
+pub struct Pipeline {
+    policy: Arc<PolicyTable>,
+    steer: Arc<SteerTable>,
+    inflight: Arc<InFlight>,
+    queues: Vec<Producer<Descriptor>>,
+    staged: Vec<Staged>,
+    touched: [u16; BURST_SIZE],
+    touched_len: usize,
+    flows: FlowTable,
+    policers: PolicerBank,
+    classifier: Box<Classifier>,
+    reassembly: Box<Reassembly>,
+    config: PipelineConfig,
+    // Per-burst scratch.
+    summaries: [FrameSummary; BURST_SIZE],
+    keys: [FlowKey; BURST_SIZE],
+    hashes: [u32; BURST_SIZE],
+    slots: [Option<usize>; BURST_SIZE],
+    tenants: [Option<TenantId>; BURST_SIZE],
+    // Counters.
+    total: Counts,
+    per_tenant: Vec<Counts>,
+    unattributed: Counts,
+    per_queue: Vec<QueueCounts>,
+}
+
+/// Where a frame stands after the parse and lookup stages.
+enum Stage {
+    Done,
+    Established(usize),
+    New,
+}
+
+impl Pipeline {
+    /// A pipeline over `policy` and `steer`, enqueueing into `queues` (one producer per GPU
+    /// queue of `steer`, in its global order), with in-flight quotas counted in `inflight`.
+    ///
+    /// # Errors
+    ///
+    /// [`PipelineError::QueueCount`] when `queues` does not match `steer`.
+    pub fn new(
+        policy: Arc<PolicyTable>,
+        steer: Arc<SteerTable>,
+        queues: Vec<Producer<Descriptor>>,
+        inflight: Arc<InFlight>,
+        config: PipelineConfig,
+        now_ns: u64,
+    ) -> Result<Self, PipelineError> {
+        if queues.len() != steer.queue_count() {
+            return Err(PipelineError::QueueCount {
+                expected: steer.queue_count(),
+                given: queues.len(),
+            });
+        }
+        let staged = (0..queues.len())
+            .map(|_| Staged {
+                descs: [Descriptor::EMPTY; BURST_SIZE],
+                frames: [0; BURST_SIZE],
+                len: 0,
+            })
+            .collect();
+        let tenants = policy.tenant_count();
+        let n_queues = queues.len();
+        Ok(Self {
+            policers: PolicerBank::new(&policy, config.cores, now_ns),
+            flows: FlowTable::new(config.flow_capacity, config.flow_idle_ns),
+            classifier: Box::new(Classifier::new(config.classify)),
+            reassembly: Box::new(Reassembly::new(
+                config.reassembly_lifetime_ns,
+                0x5eed_f10e ^ now_ns,
+            )),
+            policy,
+            steer,
+            inflight,
+            queues,
+            staged,
+            touched: [0; BURST_SIZE],
+            touched_len: 0,
+            config,
+            summaries: [FrameSummary::EMPTY; BURST_SIZE],
+            keys: [FlowKey::default(); BURST_SIZE],
+            hashes: [0; BURST_SIZE],
+            slots: [None; BURST_SIZE],
+            tenants: [None; BURST_SIZE],
+            total: Counts::default(),
+            per_tenant: alloc::vec![Counts::default(); tenants],
+            unattributed: Counts::default(),
+            per_queue: alloc::vec![QueueCounts::default(); n_queues],
+        })
+    }
+
+    /// The policy tables.
+    pub fn policy(&self) -> &PolicyTable {
+        &self.policy
+    }
+
+    /// The steering tables.
+    pub fn steer(&self) -> &SteerTable {
+        &self.steer
+    }
+
+    /// A copy of every counter.
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            total: self.total,
+            tenants: self.per_tenant.clone(),
+            unattributed: self.unattributed,
+            queues: self.per_queue.clone(),
+            flows: self.flows.stats(),
+            reassembly: self.reassembly.stats(),
+        }
+    }
+
+    /// Processes up to [`BURST_SIZE`] frames (the shorter of `frames` and `verdicts`, capped
+    /// at the burst size) received at `now_ns` (one timestamp for the whole burst): writes one
+    /// verdict per frame and returns how many frames were processed.
+    pub fn process_burst<F: Frame + ?Sized>(
+        &mut self,
+        frames: &[&F],
+        now_ns: u64,
+        verdicts: &mut [Verdict],
+    ) -> usize {
+        let n = frames.len().min(verdicts.len()).min(BURST_SIZE);
+        let (frames, verdicts) = match (frames.get(..n), verdicts.get_mut(..n)) {
+            (Some(f), Some(v)) => (f, v),
+            _ => return 0,
+        };
+
+        // 1. Parse, and the flow key and hash of every frame.
+        let mut stage: [Stage; BURST_SIZE] = [const { Stage::Done }; BURST_SIZE];
+        for (i, f) in frames.iter().enumerate() {
+            let (Some(summary), Some(v), Some(st), Some(key), Some(hash), Some(t)) = (
+                self.summaries.get_mut(i),
+                verdicts.get_mut(i),
+                stage.get_mut(i),
+                self.keys.get_mut(i),
+                self.hashes.get_mut(i),
+                self.tenants.get_mut(i),
+            ) else {
+                continue;
+            };
+            *t = None;
+            if wire::parse_frame_into(f.bytes(), summary).is_err() {
+                *v = Verdict::Drop(DropReason::Malformed);
+                continue;
+            }
+            let Some(tuple) = &summary.tuple else {
+                *v = Verdict::Drop(DropReason::NotIp);
+                continue;
+            };
+            *key = FlowKey::new(tuple, summary.tunnel.map(|t| t.vni), f.port());
+            *hash = f.rss_hash().unwrap_or_else(|| key.hash());
+            *st = Stage::New;
+        }
+
+        // 2. Flow lookup, the whole burst at once.
+        self.flows.lookup_burst(
+            self.keys.get(..n).unwrap_or(&[]),
+            self.hashes.get(..n).unwrap_or(&[]),
+            &mut self.slots,
+        );
+        for (st, slot) in stage.iter_mut().zip(self.slots.iter()) {
+            if let (Stage::New, Some(s)) = (&st, slot) {
+                *st = Stage::Established(*s);
+            }
+        }
+
+        // 3. Per frame: follow the flow's decision, or decide for a new flow.
+        self.touched_len = 0;
+        for (i, (f, st)) in frames.iter().zip(stage.iter()).enumerate() {
+            let v = match st {
+                Stage::Done => continue,
+                Stage::Established(slot) => self.established(i, *f, *slot, now_ns),
+                Stage::New => self.new_flow(i, *f, now_ns),
+            };
+            if let Some(out) = verdicts.get_mut(i) {
+                *out = v;
+            }
+        }
+
+        // 4. Enqueue per queue, in bulk; what a full queue refuses is a `queue_full` drop.
+        for t in 0..self.touched_len {
+            let q = usize::from(self.touched.get(t).copied().unwrap_or(0));
+            let (Some(staged), Some(producer), Some(qc)) = (
+                self.staged.get_mut(q),
+                self.queues.get_mut(q),
+                self.per_queue.get_mut(q),
+            ) else {
+                continue;
+            };
+            let len = staged.len;
+            let pushed = producer.push_burst(staged.descs.get(..len).unwrap_or(&[]));
+            qc.enqueued += pushed as u64;
+            qc.full += (len - pushed) as u64;
+            for k in pushed..len {
+                if let (Some(&fi), Some(d)) = (staged.frames.get(k), staged.descs.get(k)) {
+                    if let Some(v) = verdicts.get_mut(usize::from(fi)) {
+                        *v = Verdict::Drop(DropReason::QueueFull);
+                    }
+                    self.inflight.release(d.tenant, 1);
+                }
+            }
+            staged.len = 0;
+        }
+
+        // 5. Count.
+        for (v, t) in verdicts.iter().zip(self.tenants.iter()) {
+            self.total.count(v);
+            match t.and_then(|t| self.per_tenant.get_mut(t.0 as usize)) {
+                Some(c) => c.count(v),
+                None => self.unattributed.count(v),
+            }
+        }
+
+        // Housekeeping, a little per burst.
+        self.flows.age(now_ns, self.config.age_budget);
+        self.reassembly.age(now_ns);
+        n
+    }
+
+    /// A packet of an established flow.
+    #[inline]
+    fn established<F: Frame + ?Sized>(
+        &mut self,
+        i: usize,
+        f: &F,
+        slot: usize,
+        now_ns: u64,
+    ) -> Verdict {
+        let Some(entry) = self.flows.entry_mut(slot) else {
+            return self.new_flow(i, f, now_ns);
+        };
+        entry.last_ns = now_ns;
+        entry.packets += 1;
+        let tenant = entry.tenant;
+        let decision = entry.decision;
+        if let Some(t) = self.tenants.get_mut(i) {
+            *t = tenant;
+        }
+        match decision {
+            FlowDecision::Reassembling { slot: rs } => {
+                self.continue_first_flight(i, f, slot, rs, now_ns)
+            }
+            d => self.apply(i, f, tenant, d, false, now_ns),
+        }
+    }
+
+    /// Carries out a flow's decision for frame `i`: police, quota, stage the descriptor.
+    #[inline]
+    fn apply<F: Frame + ?Sized>(
+        &mut self,
+        i: usize,
+        f: &F,
+        tenant: Option<TenantId>,
+        decision: FlowDecision,
+        first: bool,
+        now_ns: u64,
+    ) -> Verdict {
+        let len = f.bytes().len() as u64;
+        if let (
+            Some(t),
+            FlowDecision::Gpu { .. } | FlowDecision::Terminate(_) | FlowDecision::Host,
+        ) = (tenant, decision)
+        {
+            if self.policers.police(t, len, now_ns) == Color::Red {
+                return Verdict::Drop(DropReason::RateLimited);
+            }
+        }
+        match decision {
+            FlowDecision::Gpu {
+                queue,
+                model,
+                session,
+                flags,
+                ..
+            } => {
+                let Some(t) = tenant else {
+                    return Verdict::Drop(DropReason::UnknownTenant);
+                };
+                let cap = self.policy.tenant(t).map_or(0, |p| p.max_in_flight);
+                if !self.inflight.try_acquire(t.0, cap) {
+                    return Verdict::Drop(DropReason::TenantQuota);
+                }
+                let summary = self
+                    .summaries
+                    .get(i)
+                    .copied()
+                    .unwrap_or(FrameSummary::EMPTY);
+                let range = summary.payload_range();
+                let mut flags = flags;
+                if first {
+                    flags |= DescFlags::FIRST_OF_FLOW;
+                }
+                let desc = Descriptor {
+                    packet: f.handle(),
+                    session,
+                    flow_hash: u64::from(self.hashes.get(i).copied().unwrap_or(0)),
+                    enqueue_ns: now_ns,
+                    cookie: 0,
+                    tenant: t.0,
+                    model: model.0,
+                    payload_offset: range.start as u32,
+                    payload_len: range.len() as u32,
+                    flags,
+                    queue: u32::from(queue),
+                };
+                match self.staged.get_mut(usize::from(queue)) {
+                    Some(s) => {
+                        if s.len == 0 {
+                            if let Some(slot) = self.touched.get_mut(self.touched_len) {
+                                *slot = queue;
+                                self.touched_len += 1;
+                            }
+                        }
+                        if let (Some(d), Some(fi)) =
+                            (s.descs.get_mut(s.len), s.frames.get_mut(s.len))
+                        {
+                            *d = desc;
+                            *fi = i as u8;
+                            s.len += 1;
+                            Verdict::Gpu { queue }
+                        } else {
+                            self.inflight.release(t.0, 1);
+                            Verdict::Drop(DropReason::QueueFull)
+                        }
+                    }
+                    None => {
+                        self.inflight.release(t.0, 1);
+                        Verdict::Drop(DropReason::NoPool)
+                    }
+                }
+            }
+            FlowDecision::Terminate(h) => Verdict::Terminate(h),
+            FlowDecision::Host | FlowDecision::Reassembling { .. } => Verdict::Host,
+            FlowDecision::Drop(r) => Verdict::Drop(r),
+        }
+    }
+
+    /// The first packet seen of a flow.
+    fn new_flow<F: Frame + ?Sized>(&mut self, i: usize, f: &F, now_ns: u64) -> Verdict {
+        let Some(summary) = self.summaries.get(i).copied() else {
+            return Verdict::Drop(DropReason::Malformed);
+        };
+        let bytes = f.bytes();
+        let payload = summary.payload(bytes);
+        if payload.is_empty() {
+            // A handshake or control packet: no request to classify yet. It goes to the host
+            // if its trusted attributes name a tenant (policed), else it is dropped.
+            let trusted = Trusted::from_frame(f.port(), &summary);
+            let Some(t) = self.policy.resolve(&trusted) else {
+                return Verdict::Drop(DropReason::UnknownTenant);
+            };
+            if let Some(slot) = self.tenants.get_mut(i) {
+                *slot = Some(t);
+            }
+            return self.apply(i, f, Some(t), FlowDecision::Host, false, now_ns);
+        }
+        let result = self.classifier.classify(payload);
+        match result {
+            Err(L7Error::Incomplete) if is_tcp(&summary) => {
+                // Gather the first flight in the reassembly pool.
+                let key = self.keys.get(i).copied().unwrap_or_default();
+                let hash = self.hashes.get(i).copied().unwrap_or(0);
+                let seq = tcp_seq(bytes, &summary);
+                let rkey = (u64::from(key.hash()) << 32) | u64::from(hash);
+                let slot = match self.reassembly.open(rkey, seq, now_ns) {
+                    Ok(s) => s,
+                    Err(_) => return self.unresolved_drop(i, f, &summary, DropReason::Reassembly),
+                };
+                if self.reassembly.push(slot, seq, payload).is_err() {
+                    let _ = self.reassembly.release(slot);
+                    return self.unresolved_drop(i, f, &summary, DropReason::Reassembly);
+                }
+                let trusted = Trusted::from_frame(f.port(), &summary);
+                let tenant = self.policy.resolve(&trusted);
+                if let Some(t) = self.tenants.get_mut(i) {
+                    *t = tenant;
+                }
+                let entry = FlowEntry {
+                    key,
+                    tenant,
+                    decision: FlowDecision::Reassembling {
+                        slot: slot.to_bits(),
+                    },
+                    last_ns: now_ns,
+                    packets: 1,
+                };
+                if self.flows.insert(hash, entry, now_ns).is_err() {
+                    let _ = self.reassembly.release(slot);
+                    return Verdict::Drop(DropReason::FlowTableFull);
+                }
+                match tenant {
+                    Some(_) => self.apply(i, f, tenant, FlowDecision::Host, false, now_ns),
+                    None => Verdict::Host,
+                }
+            }
+            Err(L7Error::Incomplete) => {
+                self.unresolved_drop(i, f, &summary, DropReason::BadRequest)
+            }
+            Err(_) => self.record(i, f, &summary, None, now_ns),
+            Ok(info) => self.record(i, f, &summary, Some(&info), now_ns),
+        }
+    }
+
+    /// Drops a frame whose flow gets no entry, attributing it to its trusted tenant if any.
+    fn unresolved_drop<F: Frame + ?Sized>(
+        &mut self,
+        i: usize,
+        f: &F,
+        summary: &FrameSummary,
+        reason: DropReason,
+    ) -> Verdict {
+        let trusted = Trusted::from_frame(f.port(), summary);
+        if let Some(t) = self.tenants.get_mut(i) {
+            *t = self.policy.resolve(&trusted);
+        }
+        Verdict::Drop(reason)
+    }
+
+    /// A segment of a first flight being gathered.
+    fn continue_first_flight<F: Frame + ?Sized>(
+        &mut self,
+        i: usize,
+        f: &F,
+        flow_slot: usize,
+        rs: u64,
+        now_ns: u64,
+    ) -> Verdict {
+        let Some(summary) = self.summaries.get(i).copied() else {
+            return Verdict::Drop(DropReason::Malformed);
+        };
+        let bytes = f.bytes();
+        let payload = summary.payload(bytes);
+        let tenant = self.tenants.get(i).copied().flatten();
+        if payload.is_empty() {
+            return self.apply(i, f, tenant, FlowDecision::Host, false, now_ns);
+        }
+        let slot = SlotId::from_bits(rs);
+        let seq = tcp_seq(bytes, &summary);
+        let outcome = match self.reassembly.push(slot, seq, payload) {
+            Ok(g) if g.added == 0 => None,
+            Ok(g) => Some(self.classifier.classify(g.bytes)),
+            // Full: classify what the slot holds (the cap is checked below).
+            Err(Outcome::TooLong) => Some(match self.reassembly.bytes(slot) {
+                Ok(held) => self.classifier.classify(held),
+                Err(_) => Err(L7Error::Incomplete),
+            }),
+            // A hole: the sender retransmits; hand this one to the host meanwhile.
+            Err(Outcome::OutOfOrder | Outcome::Conflict) => None,
+            Err(_) => {
+                // The slot expired or vanished: the first flight cannot be classified.
+                self.set_decision(
+                    flow_slot,
+                    tenant,
+                    FlowDecision::Drop(DropReason::Reassembly),
+                );
+                return Verdict::Drop(DropReason::Reassembly);
+            }
+        };
+        match outcome {
+            None => self.apply(i, f, tenant, FlowDecision::Host, false, now_ns),
+            Some(Err(L7Error::Incomplete)) => {
+                if self
+                    .reassembly
+                    .bytes(slot)
+                    .is_ok_and(|b| b.len() >= REASSEMBLY_BYTES)
+                {
+                    // Full and still incomplete: the request is longer than the cap.
+                    let _ = self.reassembly.release(slot);
+                    self.set_decision(
+                        flow_slot,
+                        tenant,
+                        FlowDecision::Drop(DropReason::Reassembly),
+                    );
+                    return Verdict::Drop(DropReason::Reassembly);
+                }
+                self.apply(i, f, tenant, FlowDecision::Host, false, now_ns)
+            }
+            Some(result) => {
+                let info = result.ok();
+                let _ = self.reassembly.release(slot);
+                let (tenant, decision) = self.decide(i, f, &summary, info.as_ref());
+                if let Some(t) = self.tenants.get_mut(i) {
+                    *t = tenant;
+                }
+                self.set_decision(flow_slot, tenant, decision);
+                self.apply(i, f, tenant, decision, true, now_ns)
+            }
+        }
+    }
+
+    fn set_decision(&mut self, flow_slot: usize, tenant: Option<TenantId>, decision: FlowDecision) {
+        if let Some(e) = self.flows.entry_mut(flow_slot) {
+            e.tenant = tenant;
+            e.decision = decision;
+        }
+    }
+
+    /// Decides for a classified first flight (`info` is `None` when it did not parse) and
+    /// records the decision in the flow table; applies it to frame `i`.
+    fn record<F: Frame + ?Sized>(
+        &mut self,
+        i: usize,
+        f: &F,
+        summary: &FrameSummary,
+        info: Option<&RequestInfo>,
+        now_ns: u64,
+    ) -> Verdict {
+        let (tenant, decision) = self.decide(i, f, summary, info);
+        if let Some(t) = self.tenants.get_mut(i) {
+            *t = tenant;
+        }
+        let entry = FlowEntry {
+            key: self.keys.get(i).copied().unwrap_or_default(),
+            tenant,
+            decision,
+            last_ns: now_ns,
+            packets: 1,
+        };
+        let hash = self.hashes.get(i).copied().unwrap_or(0);
+        if self.flows.insert(hash, entry, now_ns).is_err() {
+            return Verdict::Drop(DropReason::FlowTableFull);
+        }
+        self.apply(i, f, tenant, decision, true, now_ns)
+    }
+
+    /// Tenant, policy, TLS hint and GPU queue for a classified request.
+    fn decide<F: Frame + ?Sized>(
+        &self,
+        i: usize,
+        f: &F,
+        summary: &FrameSummary,
+        info: Option<&RequestInfo>,
+    ) -> (Option<TenantId>, FlowDecision) {
+        let trusted = Trusted::from_frame(f.port(), summary);
+        let Some(info) = info else {
+            return (
+                self.policy.resolve(&trusted),
+                FlowDecision::Drop(DropReason::BadRequest),
+            );
+        };
+        let trusted = trusted.with_request(info);
+        let Some(tenant) = self.policy.resolve(&trusted) else {
+            return (None, FlowDecision::Drop(DropReason::UnknownTenant));
+        };
+        let adm = match self.policy.admit(tenant, info) {
+            Ok(a) => a,
+            Err(r) => return (Some(tenant), FlowDecision::Drop(r)),
+        };
+        let decision = match adm.hint {
+            TlsHint::TerminateDpu | TlsHint::TerminateHost => FlowDecision::Terminate(adm.hint),
+            TlsHint::Plaintext | TlsHint::PassThrough => match adm.model {
+                None => FlowDecision::Host,
+                Some(model) => {
+                    let hash = u64::from(self.hashes.get(i).copied().unwrap_or(0));
+                    let session = if info.session.is_empty() {
+                        hash
+                    } else {
+                        session_hash(info.session.as_bytes())
+                    };
+                    let queues = &self.queues;
+                    let depth = |q: usize| queues.get(q).map_or(usize::MAX, Producer::len);
+                    match self.steer.choose(model, adm.pools, session, depth) {
+                        Ok(queue) => FlowDecision::Gpu {
+                            queue,
+                            model,
+                            session,
+                            priority: adm.priority,
+                            flags: flags_of(info, summary, adm.hint),
+                        },
+                        Err(NoQueue::NoPool) => FlowDecision::Drop(DropReason::NoPool),
+                    }
+                }
+            },
+        };
+        (Some(tenant), decision)
+    }
+}
+
+fn is_tcp(s: &FrameSummary) -> bool {
+    s.innermost().l4.is_some_and(|l| l.kind == L4Kind::Tcp)
+}
+
+/// The TCP sequence number of a frame (0 when it has no TCP header).
+fn tcp_seq(bytes: &[u8], s: &FrameSummary) -> u32 {
+    s.innermost()
+        .l4
+        .filter(|l| l.kind == L4Kind::Tcp)
+        .and_then(|l| {
+            let at = usize::from(l.offset) + 4;
+            bytes.get(at..at + 4)
+        })
+        .map_or(0, |b| {
+            let mut w = [0u8; 4];
+            w.copy_from_slice(b);
+            u32::from_be_bytes(w)
+        })
+}
+
+/// FNV-1a of a session id: the Maglev key that keeps a session on one queue.
+fn session_hash(id: &[u8]) -> u64 {
+    let mut h = 0xcbf2_9ce4_8422_2325u64;
+    for &b in id {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+fn flags_of(info: &RequestInfo, s: &FrameSummary, hint: TlsHint) -> DescFlags {
+    let mut f = match info.kind {
+        RequestKind::Tls => DescFlags::TLS,
+        RequestKind::Http1 => DescFlags::HTTP1,
+        RequestKind::H2 => DescFlags::HTTP2,
+        RequestKind::Grpc => DescFlags::HTTP2 | DescFlags::GRPC,
+        RequestKind::Unknown => DescFlags::EMPTY,
+    };
+    if hint == TlsHint::PassThrough {
+        f |= DescFlags::TLS;
+    }
+    if s.tuple.is_some_and(|t| t.family == IpFamily::V6) {
+        f |= DescFlags::IPV6;
+    }
+    if s.tunnel.is_some() {
+        f |= DescFlags::TUNNELLED;
+    }
+    f
+}

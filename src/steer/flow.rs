@@ -1,0 +1,479 @@
+//! The flow table: what the data plane decided for each flow, found again for every later
+//! packet without classifying it.
+//!
+//! Fixed capacity set at setup (a power of two of entries, no allocation after), open
+//! addressing with a bounded probe window keyed by the tunnel-aware 5-tuple (VNI and ingress
+//! port included) and its 32-bit hash (the NIC's RSS hash when the frame has one). Lookups run
+//! over a whole burst in two passes: the first computes every home slot and loads its tag (the
+//! loads overlap, a portable stand-in for prefetching), the second compares keys. Idle entries
+//! are aged out a few slots per burst and, when a probe window is full, the stalest idle entry
+//! in it is evicted; both are counted, as is a refused insert.
+#![forbid(unsafe_code)]
+
+use crate::policy::{ModelId, Priority, TenantId};
+use crate::queue::DescFlags;
+use crate::verdict::{DropReason, TlsHint};
+use crate::wire::{FiveTuple, IpFamily};
+use alloc::vec::Vec;
+
+/// Slots probed from a key's home slot.
+pub const PROBE_WINDOW: usize = 8;
+
+/// A flow's identity: the innermost 5-tuple, the tunnel's VNI and the ingress port.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct FlowKey {
+    /// Source address bytes (IPv4 in the first 4).
+    pub src: [u8; 16],
+    /// Destination address bytes.
+    pub dst: [u8; 16],
+    /// VXLAN/GENEVE VNI, or `u32::MAX` outside a tunnel.
+    pub vni: u32,
+    /// Source port.
+    pub src_port: u16,
+    /// Destination port.
+    pub dst_port: u16,
+    /// Ingress port.
+    pub port: u16,
+    /// IP protocol.
+    pub protocol: u8,
+    /// 4 or 6.
+    pub family: u8,
+}
+
+impl FlowKey {
+    /// The key of a frame's innermost tuple, tunnel and ingress port.
+    #[inline]
+    pub fn new(tuple: &FiveTuple, vni: Option<u32>, port: u16) -> Self {
+        Self {
+            src: tuple.src,
+            dst: tuple.dst,
+            vni: vni.unwrap_or(u32::MAX),
+            src_port: tuple.src_port,
+            dst_port: tuple.dst_port,
+            port,
+            protocol: tuple.protocol.0,
+            family: match tuple.family {
+                IpFamily::V4 => 4,
+                IpFamily::V6 => 6,
+            },
+        }
+    }
+
+    /// A 32-bit hash of the key, for frames without an RSS hash (never 0: 0 marks a free
+    /// slot's tag).
+    #[inline]
+    pub fn hash(&self) -> u32 {
+        let w = |b: &[u8; 16], i: usize| {
+            let mut x = [0u8; 8];
+            if let Some(s) = b.get(i..i + 8) {
+                x.copy_from_slice(s);
+            }
+            u64::from_le_bytes(x)
+        };
+        let mut h = 0x243F_6A88_85A3_08D3u64;
+        for x in [
+            w(&self.src, 0),
+            w(&self.src, 8),
+            w(&self.dst, 0),
+            w(&self.dst, 8),
+            (u64::from(self.vni) << 32)
+                | (u64::from(self.src_port) << 16)
+                | u64::from(self.dst_port),
+            (u64::from(self.port) << 16) | (u64::from(self.protocol) << 8) | u64::from(self.family),
+        ] {
+            let m = u128::from(h ^ x).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            h = (m as u64) ^ ((m >> 64) as u64);
+        }
+        (h as u32) | 1
+    }
+}
+
+/// What was decided for a flow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FlowDecision {
+    /// Steer its packets to GPU queue `queue`.
+    Gpu {
+        /// Global GPU queue index.
+        queue: u16,
+        /// The request's model.
+        model: ModelId,
+        /// Session affinity key (hash of the session id, or of the flow).
+        session: u64,
+        /// The tenant's priority class.
+        priority: Priority,
+        /// What the classifier saw.
+        flags: DescFlags,
+    },
+    /// Terminate TLS where the hint says.
+    Terminate(TlsHint),
+    /// Hand to the host stack.
+    Host,
+    /// Drop every packet of the flow.
+    Drop(DropReason),
+    /// The first flight is still being gathered in the reassembly pool.
+    Reassembling {
+        /// The reassembly slot ([`crate::l7::reassembly::SlotId::to_bits`]).
+        slot: u64,
+    },
+}
+
+/// One flow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct FlowEntry {
+    /// The flow's key.
+    pub key: FlowKey,
+    /// The flow's tenant, if one was resolved.
+    pub tenant: Option<TenantId>,
+    /// The decision its packets follow.
+    pub decision: FlowDecision,
+    /// Last packet seen, ns.
+    pub last_ns: u64,
+    /// Packets seen.
+    pub packets: u64,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Slot {
+    /// Key hash, 0 when free.
+    tag: u32,
+    entry: FlowEntry,
+}
+
+const FREE: Slot = Slot {
+    tag: 0,
+    entry: FlowEntry {
+        key: FlowKey {
+            src: [0; 16],
+            dst: [0; 16],
+            vni: 0,
+            src_port: 0,
+            dst_port: 0,
+            port: 0,
+            protocol: 0,
+            family: 0,
+        },
+        tenant: None,
+        decision: FlowDecision::Host,
+        last_ns: 0,
+        packets: 0,
+    },
+};
+
+/// Flow table counters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct FlowStats {
+    /// Entries in use.
+    pub live: u64,
+    /// Entries made.
+    pub inserted: u64,
+    /// Entries removed because they were idle past the timeout (aging sweep).
+    pub aged_out: u64,
+    /// Idle entries evicted to make room for a new flow.
+    pub evicted: u64,
+    /// Inserts refused: the probe window was full of active flows.
+    pub full: u64,
+    /// Lookups that found their flow.
+    pub hits: u64,
+    /// Lookups that did not.
+    pub misses: u64,
+}
+
+/// The flow table.
+#[derive(Clone, Debug)]
+pub struct FlowTable {
+    slots: Vec<Slot>,
+    mask: usize,
+    idle_ns: u64,
+    cursor: usize,
+    stats: FlowStats,
+}
+
+/// Why an insert was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct TableFull;
+
+impl FlowTable {
+    /// A table of `capacity` entries (rounded up to a power of two, at least
+    /// [`PROBE_WINDOW`]); an entry idle for `idle_ns` may be aged out or evicted.
+    pub fn new(capacity: usize, idle_ns: u64) -> Self {
+        let n = capacity.max(PROBE_WINDOW).next_power_of_two();
+        Self {
+            slots: alloc::vec![FREE; n],
+            mask: n - 1,
+            idle_ns,
+            cursor: 0,
+            stats: FlowStats::default(),
+        }
+    }
+
+    /// Number of slots.
+    pub fn capacity(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> FlowStats {
+        self.stats
+    }
+
+    #[inline(always)]
+    fn find(&self, key: &FlowKey, hash: u32) -> Option<usize> {
+        let hash = hash | 1;
+        let home = hash as usize & self.mask;
+        for k in 0..PROBE_WINDOW {
+            let i = (home + k) & self.mask;
+            if let Some(s) = self.slots.get(i) {
+                if s.tag == hash && s.entry.key == *key {
+                    return Some(i);
+                }
+            }
+        }
+        None
+    }
+
+    /// Looks up a burst: `out[i]` is the slot of `keys[i]` (hash `hashes[i]`), if present.
+    /// Two passes, so the home slots' loads of the whole burst overlap.
+    #[inline]
+    pub fn lookup_burst(&mut self, keys: &[FlowKey], hashes: &[u32], out: &mut [Option<usize>]) {
+        // Pass 1: touch every home slot's tag.
+        let mut touched = 0u32;
+        for h in hashes.iter() {
+            let home = (*h | 1) as usize & self.mask;
+            touched ^= self.slots.get(home).map_or(0, |s| s.tag);
+        }
+        core::hint::black_box(touched);
+        // Pass 2: compare.
+        for ((k, h), o) in keys.iter().zip(hashes).zip(out.iter_mut()) {
+            *o = self.find(k, *h);
+            if o.is_some() {
+                self.stats.hits += 1;
+            } else {
+                self.stats.misses += 1;
+            }
+        }
+    }
+
+    /// Looks up one key.
+    #[inline]
+    pub fn lookup(&mut self, key: &FlowKey, hash: u32) -> Option<usize> {
+        let r = self.find(key, hash);
+        if r.is_some() {
+            self.stats.hits += 1;
+        } else {
+            self.stats.misses += 1;
+        }
+        r
+    }
+
+    /// The entry in slot `slot`.
+    #[inline]
+    pub fn entry(&self, slot: usize) -> Option<&FlowEntry> {
+        self.slots
+            .get(slot)
+            .filter(|s| s.tag != 0)
+            .map(|s| &s.entry)
+    }
+
+    /// The entry in slot `slot`, to update it.
+    #[inline]
+    pub fn entry_mut(&mut self, slot: usize) -> Option<&mut FlowEntry> {
+        self.slots
+            .get_mut(slot)
+            .filter(|s| s.tag != 0)
+            .map(|s| &mut s.entry)
+    }
+
+    /// Inserts (or replaces) the entry of `entry.key` with hash `hash`: a free slot in the
+    /// probe window, else the stalest entry in it if that one is idle past the timeout
+    /// (counted as evicted).
+    ///
+    /// # Errors
+    ///
+    /// [`TableFull`] (counted) when every slot of the window holds an active flow.
+    pub fn insert(&mut self, hash: u32, entry: FlowEntry, now_ns: u64) -> Result<usize, TableFull> {
+        let hash = hash | 1;
+        if let Some(i) = self.find(&entry.key, hash) {
+            if let Some(s) = self.slots.get_mut(i) {
+                s.entry = entry;
+            }
+            return Ok(i);
+        }
+        let home = hash as usize & self.mask;
+        let mut stalest: Option<(usize, u64)> = None;
+        for k in 0..PROBE_WINDOW {
+            let i = (home + k) & self.mask;
+            let Some(s) = self.slots.get(i) else { continue };
+            if s.tag == 0 {
+                return self.put(i, hash, entry, false);
+            }
+            if stalest.is_none_or_older(s.entry.last_ns) {
+                stalest = Some((i, s.entry.last_ns));
+            }
+        }
+        match stalest {
+            Some((i, last)) if now_ns.saturating_sub(last) >= self.idle_ns => {
+                self.put(i, hash, entry, true)
+            }
+            _ => {
+                self.stats.full += 1;
+                Err(TableFull)
+            }
+        }
+    }
+
+    fn put(
+        &mut self,
+        i: usize,
+        hash: u32,
+        entry: FlowEntry,
+        evict: bool,
+    ) -> Result<usize, TableFull> {
+        match self.slots.get_mut(i) {
+            Some(s) => {
+                *s = Slot { tag: hash, entry };
+                self.stats.inserted += 1;
+                if evict {
+                    self.stats.evicted += 1;
+                } else {
+                    self.stats.live += 1;
+                }
+                Ok(i)
+            }
+            None => {
+                self.stats.full += 1;
+                Err(TableFull)
+            }
+        }
+    }
+
+    /// Removes the entry in slot `slot`.
+    pub fn remove(&mut self, slot: usize) {
+        if let Some(s) = self.slots.get_mut(slot) {
+            if s.tag != 0 {
+                *s = FREE;
+                self.stats.live = self.stats.live.saturating_sub(1);
+            }
+        }
+    }
+
+    /// Ages out idle entries among the next `budget` slots (a sweep that goes round the table
+    /// a little per burst); returns how many were removed.
+    pub fn age(&mut self, now_ns: u64, budget: usize) -> usize {
+        let mut removed = 0;
+        for _ in 0..budget.min(self.slots.len()) {
+            let i = self.cursor;
+            self.cursor = (self.cursor + 1) & self.mask;
+            if let Some(s) = self.slots.get_mut(i) {
+                if s.tag != 0 && now_ns.saturating_sub(s.entry.last_ns) >= self.idle_ns {
+                    *s = FREE;
+                    removed += 1;
+                }
+            }
+        }
+        self.stats.live = self.stats.live.saturating_sub(removed as u64);
+        self.stats.aged_out += removed as u64;
+        removed
+    }
+}
+
+/// `Option<(slot, last_ns)>::is_none_or(older than last)` for the MSRV.
+trait Stalest {
+    fn is_none_or_older(&self, last: u64) -> bool;
+}
+
+impl Stalest for Option<(usize, u64)> {
+    fn is_none_or_older(&self, last: u64) -> bool {
+        match self {
+            None => true,
+            Some((_, l)) => last < *l,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::IpProtocol;
+
+    fn key(i: u32) -> FlowKey {
+        let t = FiveTuple {
+            src: {
+                let mut a = [0u8; 16];
+                a[..4].copy_from_slice(&i.to_be_bytes());
+                a
+            },
+            dst: [10, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+            src_port: 1000,
+            dst_port: 443,
+            protocol: IpProtocol(6),
+            family: IpFamily::V4,
+        };
+        FlowKey::new(&t, None, 0)
+    }
+
+    fn entry(k: FlowKey, now: u64) -> FlowEntry {
+        FlowEntry {
+            key: k,
+            tenant: Some(TenantId(1)),
+            decision: FlowDecision::Host,
+            last_ns: now,
+            packets: 1,
+        }
+    }
+
+    #[test]
+    fn insert_lookup_age_and_evict() {
+        let mut t = FlowTable::new(64, 1_000);
+        for i in 0..40 {
+            let k = key(i);
+            t.insert(k.hash(), entry(k, 0), 0).unwrap();
+        }
+        let keys: Vec<FlowKey> = (0..50).map(key).collect();
+        let hashes: Vec<u32> = keys.iter().map(FlowKey::hash).collect();
+        let mut out = vec![None; 50];
+        t.lookup_burst(&keys, &hashes, &mut out);
+        assert!(out[..40].iter().all(Option::is_some));
+        assert!(out[40..].iter().all(Option::is_none));
+        assert_eq!(t.stats().live, 40);
+        // Nothing is idle yet: a full window refuses.
+        let mut refused = 0;
+        for i in 100..10_000 {
+            let k = key(i);
+            if t.insert(k.hash(), entry(k, 0), 10).is_err() {
+                refused += 1;
+            }
+        }
+        assert!(refused > 0 && t.stats().full == refused);
+        // After the timeout, inserts evict and the sweep ages out.
+        let k = key(20_000);
+        let before = t.stats().evicted;
+        let mut i = 20_000;
+        while t.stats().evicted == before {
+            let k2 = key(i);
+            let _ = t.insert(k2.hash(), entry(k2, 5_000), 5_000);
+            i += 1;
+        }
+        let _ = k;
+        let removed = t.age(10_000, usize::MAX);
+        assert!(removed > 0);
+        assert_eq!(t.stats().live, 0);
+    }
+
+    #[test]
+    fn keys_differ_by_vni_and_port() {
+        let t = FiveTuple {
+            src: [1; 16],
+            dst: [2; 16],
+            src_port: 1,
+            dst_port: 2,
+            protocol: IpProtocol(17),
+            family: IpFamily::V6,
+        };
+        let a = FlowKey::new(&t, Some(5), 0);
+        let b = FlowKey::new(&t, Some(6), 0);
+        let c = FlowKey::new(&t, Some(5), 1);
+        assert_ne!(a, b);
+        assert_ne!(a, c);
+        assert_ne!(a.hash(), b.hash());
+    }
+}
