@@ -41,7 +41,7 @@ use alloc::boxed::Box;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::{AtomicU64, Ordering};
 
 /// A frame as the pipeline sees it: its bytes and what the NIC knew.
 pub trait Frame {
@@ -242,51 +242,77 @@ impl Snapshot {
     }
 }
 
-/// Descriptors in flight per tenant, shared by the data-plane cores (which take) and the GPU
-/// consumers (which give back when they are done with a descriptor). Atomics, no lock.
+/// Descriptors in flight per tenant between one pipeline (one data-plane core) and the GPU
+/// consumers of its queues. Two monotonic counters per tenant, no lock and no atomic
+/// read-modify-write on the data plane: the pipeline alone writes `taken` (a plain load and
+/// store), the consumers add to `returned` when they are done with descriptors; in flight is
+/// `taken − returned`. With several cores, give each its own `InFlight` and its share of the
+/// cap (rings are per core and queue, so a consumer knows whose counters to return to).
 #[derive(Debug)]
 pub struct InFlight {
-    counts: Box<[AtomicU32]>,
+    taken: Box<[AtomicU64]>,
+    returned: Box<[AtomicU64]>,
 }
 
 impl InFlight {
     /// Counters for `tenants` tenants, all zero.
     pub fn new(tenants: usize) -> Self {
         Self {
-            counts: (0..tenants).map(|_| AtomicU32::new(0)).collect(),
+            taken: (0..tenants).map(|_| AtomicU64::new(0)).collect(),
+            returned: (0..tenants).map(|_| AtomicU64::new(0)).collect(),
         }
     }
 
     /// Descriptors of `tenant` in flight now.
-    pub fn get(&self, tenant: u32) -> u32 {
-        self.counts
-            .get(tenant as usize)
-            .map_or(0, |c| c.load(Ordering::Relaxed))
-    }
-
-    /// Takes one slot of `tenant`'s quota `cap` if it has one left.
-    #[inline]
-    fn try_acquire(&self, tenant: u32, cap: u32) -> bool {
-        match self.counts.get(tenant as usize) {
-            Some(c) => {
-                if c.load(Ordering::Relaxed) >= cap {
-                    return false;
-                }
-                c.fetch_add(1, Ordering::Relaxed);
-                true
-            }
-            None => false,
+    pub fn get(&self, tenant: u32) -> u64 {
+        match (
+            self.taken.get(tenant as usize),
+            self.returned.get(tenant as usize),
+        ) {
+            (Some(t), Some(r)) => t
+                .load(Ordering::Relaxed)
+                .saturating_sub(r.load(Ordering::Relaxed)),
+            _ => 0,
         }
     }
 
-    /// Gives back `n` of `tenant`'s descriptors (a consumer finished them, or an enqueue
-    /// failed). Never goes below zero.
+    /// Takes one slot of `tenant`'s quota `cap` if it has one left (the owning pipeline
+    /// only).
+    #[inline]
+    fn try_acquire(&self, tenant: u32, cap: u32) -> bool {
+        match (
+            self.taken.get(tenant as usize),
+            self.returned.get(tenant as usize),
+        ) {
+            (Some(t), Some(r)) => {
+                let taken = t.load(Ordering::Relaxed);
+                if taken.saturating_sub(r.load(Ordering::Relaxed)) >= u64::from(cap) {
+                    return false;
+                }
+                t.store(taken + 1, Ordering::Relaxed);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Takes back a slot taken for a descriptor the queue refused (the owning pipeline only).
+    #[inline]
+    fn untake(&self, tenant: u32) {
+        if let Some(t) = self.taken.get(tenant as usize) {
+            t.store(
+                t.load(Ordering::Relaxed).saturating_sub(1),
+                Ordering::Relaxed,
+            );
+        }
+    }
+
+    /// Gives back `n` of `tenant`'s descriptors: a consumer finished them. Call it once per
+    /// batch and tenant where possible.
     #[inline]
     pub fn release(&self, tenant: u32, n: u32) {
-        if let Some(c) = self.counts.get(tenant as usize) {
-            let _ = c.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |v| {
-                Some(v.saturating_sub(n))
-            });
+        if let Some(r) = self.returned.get(tenant as usize) {
+            r.fetch_add(u64::from(n), Ordering::Relaxed);
         }
     }
 }
@@ -313,7 +339,7 @@ impl Default for PipelineConfig {
         Self {
             flow_capacity: 1 << 16,
             flow_idle_ns: 30_000_000_000,
-            age_budget: 64,
+            age_budget: 8,
             reassembly_lifetime_ns: 2_000_000_000,
             classify: ClassifyConfig::default(),
             cores: 1,
@@ -369,6 +395,8 @@ pub struct Pipeline {
     policy: Arc<PolicyTable>,
     steer: Arc<SteerTable>,
     inflight: Arc<InFlight>,
+    /// Per tenant: the in-flight cap (copied from the policy for a compact hot-path read).
+    caps: Vec<u32>,
     queues: Vec<Producer<Descriptor>>,
     staged: Vec<Staged>,
     touched: [u16; BURST_SIZE],
@@ -428,6 +456,13 @@ impl Pipeline {
             .collect();
         let tenants = policy.tenant_count();
         let n_queues = queues.len();
+        let caps = (0..tenants)
+            .map(|t| {
+                policy
+                    .tenant(TenantId(t as u32))
+                    .map_or(0, |p| p.max_in_flight)
+            })
+            .collect();
         Ok(Self {
             policers: PolicerBank::new(&policy, config.cores, now_ns),
             flows: FlowTable::new(config.flow_capacity, config.flow_idle_ns),
@@ -439,6 +474,7 @@ impl Pipeline {
             policy,
             steer,
             inflight,
+            caps,
             queues,
             staged,
             touched: [0; BURST_SIZE],
@@ -511,12 +547,13 @@ impl Pipeline {
                 *v = Verdict::Drop(DropReason::Malformed);
                 continue;
             }
-            let Some(tuple) = &summary.tuple else {
+            let bytes = f.bytes();
+            let Some((k, h)) = FlowKey::from_frame_hashed(bytes, summary, f.port()) else {
                 *v = Verdict::Drop(DropReason::NotIp);
                 continue;
             };
-            *key = FlowKey::new(tuple, summary.tunnel.map(|t| t.vni), f.port());
-            *hash = f.rss_hash().unwrap_or_else(|| key.hash());
+            *key = k;
+            *hash = f.rss_hash().unwrap_or(h);
             *st = Stage::New;
         }
 
@@ -538,7 +575,14 @@ impl Pipeline {
             let v = match st {
                 Stage::Done => continue,
                 Stage::Established(slot) => self.established(i, *f, *slot, now_ns),
-                Stage::New => self.new_flow(i, *f, now_ns),
+                // An earlier frame of this burst may have made the flow's entry.
+                Stage::New => match (self.keys.get(i), self.hashes.get(i)) {
+                    (Some(k), Some(h)) => match self.flows.find(k, *h) {
+                        Some(slot) => self.established(i, *f, slot, now_ns),
+                        None => self.new_flow(i, *f, now_ns),
+                    },
+                    _ => self.new_flow(i, *f, now_ns),
+                },
             };
             if let Some(out) = verdicts.get_mut(i) {
                 *out = v;
@@ -564,7 +608,7 @@ impl Pipeline {
                     if let Some(v) = verdicts.get_mut(usize::from(fi)) {
                         *v = Verdict::Drop(DropReason::QueueFull);
                     }
-                    self.inflight.release(d.tenant, 1);
+                    self.inflight.untake(d.tenant);
                 }
             }
             staged.len = 0;
@@ -586,7 +630,7 @@ impl Pipeline {
     }
 
     /// A packet of an established flow.
-    #[inline]
+    #[inline(always)]
     fn established<F: Frame + ?Sized>(
         &mut self,
         i: usize,
@@ -613,7 +657,7 @@ impl Pipeline {
     }
 
     /// Carries out a flow's decision for frame `i`: police, quota, stage the descriptor.
-    #[inline]
+    #[inline(always)]
     fn apply<F: Frame + ?Sized>(
         &mut self,
         i: usize,
@@ -644,7 +688,7 @@ impl Pipeline {
                 let Some(t) = tenant else {
                     return Verdict::Drop(DropReason::UnknownTenant);
                 };
-                let cap = self.policy.tenant(t).map_or(0, |p| p.max_in_flight);
+                let cap = self.caps.get(t.0 as usize).copied().unwrap_or(0);
                 if !self.inflight.try_acquire(t.0, cap) {
                     return Verdict::Drop(DropReason::TenantQuota);
                 }
@@ -687,12 +731,12 @@ impl Pipeline {
                             s.len += 1;
                             Verdict::Gpu { queue }
                         } else {
-                            self.inflight.release(t.0, 1);
+                            self.inflight.untake(t.0);
                             Verdict::Drop(DropReason::QueueFull)
                         }
                     }
                     None => {
-                        self.inflight.release(t.0, 1);
+                        self.inflight.untake(t.0);
                         Verdict::Drop(DropReason::NoPool)
                     }
                 }

@@ -13,7 +13,7 @@
 use crate::policy::{ModelId, Priority, TenantId};
 use crate::queue::DescFlags;
 use crate::verdict::{DropReason, TlsHint};
-use crate::wire::{FiveTuple, IpFamily};
+use crate::wire::{FiveTuple, FrameSummary, IpFamily};
 use alloc::vec::Vec;
 
 /// Slots probed from a key's home slot.
@@ -59,6 +59,42 @@ impl FlowKey {
         }
     }
 
+    /// The key of a parsed frame, with the addresses read from the frame's innermost IP
+    /// header rather than from the summary the parser has just written (reading 16 bytes back
+    /// over its narrower stores would stall store forwarding on the hot path). `None` when the
+    /// frame has no 5-tuple.
+    #[inline]
+    pub fn from_frame(bytes: &[u8], summary: &FrameSummary, port: u16) -> Option<Self> {
+        let tuple = summary.tuple.as_ref()?;
+        let l3 = summary.innermost().l3?;
+        let at = usize::from(l3.offset);
+        let (mut src, mut dst) = ([0u8; 16], [0u8; 16]);
+        match tuple.family {
+            IpFamily::V4 => {
+                let a = bytes.get(at + 12..at + 20)?;
+                src.get_mut(..4)?.copy_from_slice(a.get(..4)?);
+                dst.get_mut(..4)?.copy_from_slice(a.get(4..)?);
+            }
+            IpFamily::V6 => {
+                src.copy_from_slice(bytes.get(at + 8..at + 24)?);
+                dst.copy_from_slice(bytes.get(at + 24..at + 40)?);
+            }
+        }
+        Some(Self {
+            src,
+            dst,
+            vni: summary.tunnel.map_or(u32::MAX, |t| t.vni),
+            src_port: tuple.src_port,
+            dst_port: tuple.dst_port,
+            port,
+            protocol: tuple.protocol.0,
+            family: match tuple.family {
+                IpFamily::V4 => 4,
+                IpFamily::V6 => 6,
+            },
+        })
+    }
+
     /// A 32-bit hash of the key, for frames without an RSS hash (never 0: 0 marks a free
     /// slot's tag).
     #[inline]
@@ -70,22 +106,95 @@ impl FlowKey {
             }
             u64::from_le_bytes(x)
         };
-        let mut h = 0x243F_6A88_85A3_08D3u64;
-        for x in [
-            w(&self.src, 0),
-            w(&self.src, 8),
-            w(&self.dst, 0),
-            w(&self.dst, 8),
-            (u64::from(self.vni) << 32)
-                | (u64::from(self.src_port) << 16)
-                | u64::from(self.dst_port),
-            (u64::from(self.port) << 16) | (u64::from(self.protocol) << 8) | u64::from(self.family),
-        ] {
-            let m = u128::from(h ^ x).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-            h = (m as u64) ^ ((m >> 64) as u64);
-        }
-        (h as u32) | 1
+        hash_words(
+            [
+                w(&self.src, 0),
+                w(&self.src, 8),
+                w(&self.dst, 0),
+                w(&self.dst, 8),
+            ],
+            self.vni,
+            self.src_port,
+            self.dst_port,
+            self.port,
+            self.protocol,
+            self.family,
+        )
     }
+
+    /// [`FlowKey::from_frame`] and the key's [`hash`](Self::hash), computed from the values
+    /// in registers (no read-back of the key just built).
+    #[inline]
+    pub fn from_frame_hashed(
+        bytes: &[u8],
+        summary: &FrameSummary,
+        port: u16,
+    ) -> Option<(Self, u32)> {
+        let key = Self::from_frame(bytes, summary, port)?;
+        let tuple = summary.tuple.as_ref()?;
+        let at = usize::from(summary.innermost().l3?.offset);
+        let word = |b: &[u8]| {
+            let mut x = [0u8; 8];
+            x.copy_from_slice(b);
+            u64::from_le_bytes(x)
+        };
+        let words = match tuple.family {
+            IpFamily::V4 => {
+                let a = bytes.get(at + 12..at + 20)?;
+                let lo = |b: &[u8]| {
+                    let mut x = [0u8; 4];
+                    x.copy_from_slice(b);
+                    u64::from(u32::from_le_bytes(x))
+                };
+                [lo(a.get(..4)?), 0, lo(a.get(4..)?), 0]
+            }
+            IpFamily::V6 => {
+                let a = bytes.get(at + 8..at + 40)?;
+                [
+                    word(a.get(..8)?),
+                    word(a.get(8..16)?),
+                    word(a.get(16..24)?),
+                    word(a.get(24..)?),
+                ]
+            }
+        };
+        let hash = hash_words(
+            words,
+            key.vni,
+            key.src_port,
+            key.dst_port,
+            key.port,
+            key.protocol,
+            key.family,
+        );
+        Some((key, hash))
+    }
+}
+
+#[inline(always)]
+fn hash_words(
+    addrs: [u64; 4],
+    vni: u32,
+    src_port: u16,
+    dst_port: u16,
+    port: u16,
+    protocol: u8,
+    family: u8,
+) -> u32 {
+    let [a, b, c, d] = addrs;
+    let mut h = 0x243F_6A88_85A3_08D3u64;
+    for x in [
+        a,
+        b,
+        c,
+        d,
+        (u64::from(vni) << 32) | (u64::from(src_port) << 16) | u64::from(dst_port),
+        (u64::from(port) << 16) | (u64::from(protocol) << 8) | u64::from(family),
+    ] {
+        let m = u128::from(h ^ x).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        h = (m as u64) ^ ((m >> 64) as u64);
+    }
+    (h as u32) | 1
 }
 
 /// What was decided for a flow.
@@ -216,8 +325,9 @@ impl FlowTable {
         self.stats
     }
 
+    /// The slot of `key` (hash `hash`), without counting a hit or a miss.
     #[inline(always)]
-    fn find(&self, key: &FlowKey, hash: u32) -> Option<usize> {
+    pub fn find(&self, key: &FlowKey, hash: u32) -> Option<usize> {
         let hash = hash | 1;
         let home = hash as usize & self.mask;
         for k in 0..PROBE_WINDOW {
@@ -457,6 +567,33 @@ mod tests {
         let removed = t.age(10_000, usize::MAX);
         assert!(removed > 0);
         assert_eq!(t.stats().live, 0);
+    }
+
+    #[test]
+    fn key_from_frame_equals_key_from_tuple() {
+        use crate::wire::emit::{emit_frame, FrameSpec, HopSpec, IpSpec, L4Spec};
+        let mut buf = [0u8; 256];
+        for spec in [
+            FrameSpec::tcp_v4([10, 0, 0, 1], [10, 0, 0, 2], 1234, 80, b"x"),
+            FrameSpec {
+                outer: HopSpec::new(IpSpec::v6([1; 16], [2; 16])),
+                tunnel: None,
+                l4: L4Spec::Udp {
+                    src_port: 5,
+                    dst_port: 6,
+                },
+                payload: b"y",
+            },
+        ] {
+            let n = emit_frame(&spec, &mut buf).unwrap();
+            let s = crate::wire::parse_frame(&buf[..n]).unwrap();
+            let want = FlowKey::new(s.tuple.as_ref().unwrap(), None, 3);
+            assert_eq!(FlowKey::from_frame(&buf[..n], &s, 3), Some(want));
+            assert_eq!(
+                FlowKey::from_frame_hashed(&buf[..n], &s, 3),
+                Some((want, want.hash()))
+            );
+        }
     }
 
     #[test]

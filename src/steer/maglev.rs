@@ -123,10 +123,13 @@ impl Maglev {
         self.table.len()
     }
 
-    /// The slot a 64-bit key hash maps to (multiply-shift onto `0..size`, no division).
+    /// The slot a key maps to: the key is mixed first (so narrow or weak hashes — a 32-bit
+    /// RSS hash, an FNV of a short session id — still spread over every slot), then mapped
+    /// onto `0..size` by multiply-shift, without a division.
     #[inline(always)]
-    pub fn slot(&self, hash: u64) -> usize {
-        ((u128::from(hash) * self.table.len() as u128) >> 64) as usize
+    pub fn slot(&self, key: u64) -> usize {
+        let h = hash64(key, 0x5e55_1011_f1a5_7e11);
+        ((u128::from(h) * self.table.len() as u128) >> 64) as usize
     }
 
     /// The backend owning a key hash.

@@ -344,6 +344,18 @@ mod tests {
     }
 
     #[test]
+    fn narrow_keys_spread_over_the_pool() {
+        // 32-bit flow hashes (the RSS hash) must use every queue, not just the first.
+        let t = SteerTable::build(&config()).unwrap();
+        let mut used = [0usize; 4];
+        for k in 0..4000u64 {
+            let q = t.choose(ModelId(0), PoolSet(1), k, |_| 0).unwrap();
+            used[usize::from(q)] += 1;
+        }
+        assert!(used.iter().all(|&u| u > 800), "{used:?}");
+    }
+
+    #[test]
     fn bad_configs_are_named() {
         let mut c = config();
         c.model_pools[1] = vec![7];

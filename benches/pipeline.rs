@@ -1,0 +1,151 @@
+//! The whole pipeline, per packet over bursts of 32.
+//!
+//! - `pipeline/established`: 32 established HTTP/1.1 flows of one tenant (first flights sent
+//!   at setup), each burst one data packet of each: parse, flow lookup, policing, quota,
+//!   descriptor, bulk enqueue into 4 GPU queues, counters. The consumer side (popping the
+//!   descriptors and giving back the in-flight quota) runs in the same loop, as a GPU would on
+//!   another core, and is included in the time.
+//! - `pipeline/mix`: the embedded synthetic point of presence's realistic mix (new and
+//!   established flows; TLS, HTTP/1.1, h2c, gRPC; tunnelled and not; spoofed, unknown and
+//!   malformed frames), when `infersteer::io::synthetic` is built in.
+//!
+//! Run: `cargo bench --bench pipeline` (then `scripts/bench-table.py pipeline`).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::hint::black_box;
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use infersteer::capacity::BURST_SIZE;
+use infersteer::pipeline::{InFlight, Pipeline, PipelineConfig, RawFrame, Verdict};
+use infersteer::policy::{IpPrefix, PolicyConfig, PolicyTable, TenantConfig};
+use infersteer::queue::{Consumer, Descriptor, Ring};
+use infersteer::steer::{Choice, GpuQueueSpec, PoolSpec, SteerConfig, SteerTable};
+use infersteer::wire::emit::{emit_frame, FrameSpec};
+
+fn frame(sport: u16, payload: &[u8]) -> Vec<u8> {
+    let spec = FrameSpec::tcp_v4([10, 1, 0, 7], [10, 99, 0, 1], sport, 8000, payload);
+    let mut buf = vec![0u8; 2048];
+    let n = emit_frame(&spec, &mut buf).unwrap();
+    buf.truncate(n);
+    buf
+}
+
+fn raw(v: &[Vec<u8>]) -> Vec<RawFrame<'_>> {
+    v.iter()
+        .map(|b| RawFrame {
+            bytes: b,
+            ..RawFrame::default()
+        })
+        .collect()
+}
+
+fn established(c: &mut Criterion) {
+    let mut t = TenantConfig::new("acme");
+    t.identity.prefixes = vec![IpPrefix::new(IpAddr::V4(Ipv4Addr::new(10, 1, 0, 0)), 16)];
+    t.models = vec!["*".into()];
+    t.pools = vec![0];
+    t.max_in_flight = 1 << 20;
+    let policy = PolicyTable::build(&PolicyConfig {
+        tenants: vec![t],
+        models: vec!["llama-3.1-8b-instruct".into()],
+        pools: 1,
+        precedence: Vec::new(),
+    })
+    .unwrap();
+    let steer = SteerTable::build(&SteerConfig {
+        pools: vec![PoolSpec {
+            queues: (0..4)
+                .map(|q| GpuQueueSpec {
+                    gpu: 0,
+                    queue: q,
+                    weight: 1,
+                })
+                .collect(),
+            choice: Choice::Maglev,
+        }],
+        model_pools: vec![vec![0]],
+        high_watermark: 1024,
+    })
+    .unwrap();
+    let (producers, mut consumers): (Vec<_>, Vec<Consumer<Descriptor>>) = (0..4)
+        .map(|_| Ring::<Descriptor>::new(4096).unwrap().split())
+        .unzip();
+    let inflight = Arc::new(InFlight::new(1));
+    let mut p = Pipeline::new(
+        Arc::new(policy),
+        Arc::new(steer),
+        producers,
+        inflight.clone(),
+        PipelineConfig::default(),
+        0,
+    )
+    .unwrap();
+    let firsts: Vec<Vec<u8>> = (0..BURST_SIZE as u16)
+        .map(|i| {
+            frame(
+                40_000 + i,
+                format!(
+                    "POST /v1/chat/completions HTTP/1.1\r\nHost: gw\r\nx-ai-eg-model: \
+                     llama-3.1-8b-instruct\r\nX-Dynamo-Session-ID: s{i}\r\n\r\n"
+                )
+                .as_bytes(),
+            )
+        })
+        .collect();
+    let data: Vec<Vec<u8>> = (0..BURST_SIZE as u16)
+        .map(|i| frame(40_000 + i, &[0x5a; 256]))
+        .collect();
+    let first_raw = raw(&firsts);
+    let first_refs: Vec<&RawFrame<'_>> = first_raw.iter().collect();
+    let mut verdicts = [Verdict::Host; BURST_SIZE];
+    p.process_burst(&first_refs, 1, &mut verdicts);
+    assert!(
+        verdicts.iter().all(|v| matches!(v, Verdict::Gpu { .. })),
+        "{verdicts:?}"
+    );
+    let data_raw = raw(&data);
+    let data_refs: Vec<&RawFrame<'_>> = data_raw.iter().collect();
+    let mut scratch = [Descriptor::EMPTY; BURST_SIZE];
+    let mut drain = |consumers: &mut [Consumer<Descriptor>]| {
+        for c in consumers.iter_mut() {
+            let n = c.pop_burst(&mut scratch);
+            if n > 0 {
+                inflight.release(0, n as u32);
+            }
+        }
+    };
+    drain(&mut consumers);
+
+    let mut g = c.benchmark_group("pipeline/established");
+    g.throughput(Throughput::Elements(BURST_SIZE as u64));
+    let mut now = 10u64;
+    g.bench_function("infersteer", |b| {
+        b.iter(|| {
+            now += 1_000;
+            let n = p.process_burst(black_box(&data_refs), now, &mut verdicts);
+            drain(&mut consumers);
+            black_box(n)
+        })
+    });
+    g.finish();
+    let snap = p.snapshot();
+    assert!(snap.balanced());
+    assert_eq!(
+        snap.total.to_gpu, snap.total.rx,
+        "every established packet went to a GPU queue"
+    );
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(3))
+        .sample_size(50);
+    targets = established
+}
+criterion_main!(benches);

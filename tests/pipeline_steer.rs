@@ -1,0 +1,388 @@
+//! The pipeline end to end on small configurations: session affinity across many packets,
+//! back-pressure (queue full, tenant quota), spill within the allowed pools, policing, a full
+//! flow table; the counting invariant after every run and every descriptor accounted for.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a broken setup may panic in tests
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
+
+use infersteer::pipeline::{InFlight, Pipeline, PipelineConfig, RawFrame, Snapshot, Verdict};
+use infersteer::policy::{IpPrefix, PolicyConfig, PolicyTable, Rate, RateLimit, TenantConfig};
+use infersteer::queue::{Consumer, Descriptor, Ring};
+use infersteer::steer::{Choice, GpuQueueSpec, PoolSpec, SteerConfig, SteerTable};
+use infersteer::verdict::DropReason;
+use infersteer::wire::emit::{emit_frame, FrameSpec};
+
+struct Setup {
+    pipeline: Pipeline,
+    consumers: Vec<Consumer<Descriptor>>,
+    inflight: Arc<InFlight>,
+}
+
+fn setup(
+    tenants: Vec<TenantConfig>,
+    pools: Vec<PoolSpec>,
+    model_pools: Vec<Vec<u8>>,
+    ring: usize,
+    watermark: usize,
+    config: PipelineConfig,
+) -> Setup {
+    let n_pools = pools.len() as u8;
+    let policy = PolicyTable::build(&PolicyConfig {
+        tenants,
+        models: vec!["llama".into(), "mistral".into()],
+        pools: n_pools,
+        precedence: Vec::new(),
+    })
+    .unwrap();
+    let steer = SteerTable::build(&SteerConfig {
+        pools,
+        model_pools,
+        high_watermark: watermark,
+    })
+    .unwrap();
+    let (producers, consumers): (Vec<_>, Vec<_>) = (0..steer.queue_count())
+        .map(|_| Ring::<Descriptor>::new(ring).unwrap().split())
+        .unzip();
+    let inflight = Arc::new(InFlight::new(policy.tenant_count()));
+    let pipeline = Pipeline::new(
+        Arc::new(policy),
+        Arc::new(steer),
+        producers,
+        inflight.clone(),
+        config,
+        0,
+    )
+    .unwrap();
+    Setup {
+        pipeline,
+        consumers,
+        inflight,
+    }
+}
+
+fn pool(gpu: u16, queues: u16, choice: Choice) -> PoolSpec {
+    PoolSpec {
+        queues: (0..queues)
+            .map(|q| GpuQueueSpec {
+                gpu,
+                queue: q,
+                weight: 1,
+            })
+            .collect(),
+        choice,
+    }
+}
+
+fn tenant(name: &str, prefix: [u8; 4], pools: Vec<u8>) -> TenantConfig {
+    let mut t = TenantConfig::new(name);
+    t.identity.prefixes = vec![IpPrefix::new(IpAddr::V4(Ipv4Addr::from(prefix)), 24)];
+    t.models = vec!["*".into()];
+    t.pools = pools;
+    t.max_in_flight = u32::MAX;
+    t
+}
+
+fn frame(src: [u8; 4], sport: u16, payload: &[u8]) -> Vec<u8> {
+    let spec = FrameSpec::tcp_v4(src, [10, 99, 0, 1], sport, 8000, payload);
+    let mut buf = vec![0u8; 2048];
+    let n = emit_frame(&spec, &mut buf).unwrap();
+    buf.truncate(n);
+    buf
+}
+
+fn request(model: &str, session: &str) -> Vec<u8> {
+    format!(
+        "POST /v1/chat/completions HTTP/1.1\r\nHost: gw\r\nx-ai-eg-model: {model}\r\n\
+         X-Dynamo-Session-ID: {session}\r\ncontent-length: 2\r\n\r\n{{}}"
+    )
+    .into_bytes()
+}
+
+/// Runs `frames` in bursts of 32 at `now`, then drains every queue; returns the verdicts and
+/// the drained descriptors.
+fn run(
+    s: &mut Setup,
+    frames: &[Vec<u8>],
+    now: u64,
+    drain: bool,
+) -> (Vec<Verdict>, Vec<Descriptor>) {
+    let mut verdicts = Vec::with_capacity(frames.len());
+    let mut drained = Vec::new();
+    let mut out = [Verdict::Host; 32];
+    for chunk in frames.chunks(32) {
+        let raw: Vec<RawFrame<'_>> = chunk
+            .iter()
+            .map(|f| RawFrame {
+                bytes: f,
+                ..RawFrame::default()
+            })
+            .collect();
+        let refs: Vec<&RawFrame<'_>> = raw.iter().collect();
+        let n = s.pipeline.process_burst(&refs, now, &mut out);
+        assert_eq!(n, chunk.len());
+        verdicts.extend_from_slice(&out[..n]);
+        if drain {
+            drain_all(s, &mut drained);
+        }
+    }
+    (verdicts, drained)
+}
+
+fn drain_all(s: &mut Setup, into: &mut Vec<Descriptor>) {
+    let mut buf = [Descriptor::EMPTY; 64];
+    for c in &mut s.consumers {
+        loop {
+            let n = c.pop_burst(&mut buf);
+            if n == 0 {
+                break;
+            }
+            for d in &buf[..n] {
+                s.inflight.release(d.tenant, 1);
+            }
+            into.extend_from_slice(&buf[..n]);
+        }
+    }
+}
+
+fn check_balanced(snap: &Snapshot) {
+    assert!(snap.balanced(), "counting invariant broken: {snap:#?}");
+    let enq: u64 = snap.queues.iter().map(|q| q.enqueued).sum();
+    assert_eq!(enq, snap.total.to_gpu);
+}
+
+#[test]
+fn sessions_stay_on_their_queue_across_many_packets() {
+    let packets: usize = if cfg!(debug_assertions) {
+        200_000
+    } else {
+        2_000_000
+    };
+    let mut s = setup(
+        vec![tenant("acme", [10, 1, 0, 0], vec![0])],
+        vec![pool(0, 8, Choice::Maglev)],
+        vec![vec![0], vec![0]],
+        4096,
+        usize::MAX,
+        PipelineConfig::default(),
+    );
+    // 2,000 flows (distinct source ports) of 200 sessions: first flights, then data packets.
+    let flows = 2000u16;
+    let first: Vec<Vec<u8>> = (0..flows)
+        .map(|f| {
+            frame(
+                [10, 1, 0, 7],
+                10_000 + f,
+                &request("llama", &format!("s-{}", f % 200)),
+            )
+        })
+        .collect();
+    let (v, d) = run(&mut s, &first, 1_000, true);
+    assert!(v.iter().all(|v| matches!(v, Verdict::Gpu { .. })), "{v:?}");
+    let mut queue_of_session: HashMap<u64, u32> = HashMap::new();
+    let mut queues_used = std::collections::HashSet::new();
+    for d in &d {
+        let q = *queue_of_session.entry(d.session).or_insert(d.queue);
+        assert_eq!(q, d.queue, "a session's first flights on two queues");
+        queues_used.insert(d.queue);
+    }
+    assert_eq!(queue_of_session.len(), 200);
+    assert!(
+        queues_used.len() >= 6,
+        "200 sessions should spread over the 8 queues: {queues_used:?}"
+    );
+    // Data packets of every flow, round robin.
+    let data: Vec<Vec<u8>> = (0..flows)
+        .map(|f| frame([10, 1, 0, 7], 10_000 + f, &[0x42; 64]))
+        .collect();
+    let mut sent = 0usize;
+    let mut checked = 0u64;
+    let mut now = 2_000u64;
+    while sent < packets {
+        let (v, d) = run(&mut s, &data, now, true);
+        now += 1_000;
+        sent += v.len();
+        assert!(v.iter().all(|v| matches!(v, Verdict::Gpu { .. })));
+        for d in &d {
+            assert_eq!(queue_of_session[&d.session], d.queue, "session moved queue");
+            checked += 1;
+        }
+    }
+    let snap = s.pipeline.snapshot();
+    check_balanced(&snap);
+    assert_eq!(checked + flows as u64, snap.total.to_gpu);
+    println!("affinity: {checked} data packets of 200 sessions checked, none moved queue");
+}
+
+#[test]
+fn back_pressure_is_counted_never_waited_for() {
+    // Quota: 10 in flight, nothing drained.
+    let mut t = tenant("acme", [10, 1, 0, 0], vec![0]);
+    t.max_in_flight = 10;
+    let mut s = setup(
+        vec![t],
+        vec![pool(0, 2, Choice::Maglev)],
+        vec![vec![0], vec![0]],
+        1024,
+        usize::MAX,
+        PipelineConfig::default(),
+    );
+    let frames: Vec<Vec<u8>> = (0..40)
+        .map(|f| frame([10, 1, 0, 7], 20_000 + f, &request("llama", "q")))
+        .collect();
+    let (v, _) = run(&mut s, &frames, 1, false);
+    let gpu = v
+        .iter()
+        .filter(|v| matches!(v, Verdict::Gpu { .. }))
+        .count();
+    let quota = v
+        .iter()
+        .filter(|v| **v == Verdict::Drop(DropReason::TenantQuota))
+        .count();
+    assert_eq!((gpu, quota), (10, 30));
+    assert_eq!(s.inflight.get(0), 10);
+    check_balanced(&s.pipeline.snapshot());
+    // Drain: the quota frees up.
+    let mut d = Vec::new();
+    drain_all(&mut s, &mut d);
+    assert_eq!(d.len(), 10);
+    assert_eq!(s.inflight.get(0), 0);
+
+    // Queue full: rings of 16, one queue, no drain.
+    let mut s = setup(
+        vec![tenant("acme", [10, 1, 0, 0], vec![0])],
+        vec![pool(0, 1, Choice::Maglev)],
+        vec![vec![0], vec![0]],
+        16,
+        usize::MAX,
+        PipelineConfig::default(),
+    );
+    let (v, _) = run(&mut s, &frames, 1, false);
+    let full = v
+        .iter()
+        .filter(|v| **v == Verdict::Drop(DropReason::QueueFull))
+        .count();
+    assert_eq!(full, 24);
+    assert_eq!(
+        s.inflight.get(0),
+        16,
+        "refused descriptors give their quota back"
+    );
+    let snap = s.pipeline.snapshot();
+    check_balanced(&snap);
+    assert_eq!(snap.queues[0].full, 24);
+    assert_eq!(snap.total.drops_for(DropReason::QueueFull), 24);
+}
+
+#[test]
+fn spill_stays_within_the_tenants_pools() {
+    // Pool 0 (2 queues) and pool 1 (2 queues) serve llama; acme may use both, globex only 0.
+    let mut s = setup(
+        vec![
+            tenant("acme", [10, 1, 0, 0], vec![0, 1]),
+            tenant("globex", [10, 2, 0, 0], vec![0]),
+        ],
+        vec![pool(0, 2, Choice::Maglev), pool(1, 2, Choice::PowerOfTwo)],
+        vec![vec![0, 1], vec![0, 1]],
+        1024,
+        4,
+        PipelineConfig::default(),
+    );
+    // No draining: pool 0's queues pass the watermark, new acme flows spill to pool 1, globex
+    // flows stay in pool 0 (its only pool) whatever the depth.
+    let acme: Vec<Vec<u8>> = (0..60)
+        .map(|f| {
+            frame(
+                [10, 1, 0, 7],
+                30_000 + f,
+                &request("llama", &format!("a{f}")),
+            )
+        })
+        .collect();
+    let globex: Vec<Vec<u8>> = (0..60)
+        .map(|f| {
+            frame(
+                [10, 2, 0, 7],
+                30_000 + f,
+                &request("llama", &format!("g{f}")),
+            )
+        })
+        .collect();
+    let mut all = Vec::new();
+    for (a, g) in acme.iter().zip(&globex) {
+        all.push(a.clone());
+        all.push(g.clone());
+    }
+    let (v, _) = run(&mut s, &all, 1, false);
+    let mut d = Vec::new();
+    drain_all(&mut s, &mut d);
+    assert_eq!(
+        d.len(),
+        v.iter()
+            .filter(|v| matches!(v, Verdict::Gpu { .. }))
+            .count()
+    );
+    let acme_pool1 = d.iter().filter(|d| d.tenant == 0 && d.queue >= 2).count();
+    assert!(acme_pool1 > 0, "acme spilled to pool 1");
+    assert!(
+        d.iter().all(|d| d.tenant != 1 || d.queue < 2),
+        "globex never in pool 1"
+    );
+    check_balanced(&s.pipeline.snapshot());
+}
+
+#[test]
+fn policing_and_a_full_flow_table_are_counted() {
+    let mut t = tenant("acme", [10, 1, 0, 0], vec![0]);
+    t.rate = RateLimit {
+        packets: Some(Rate::new(1000, 10).unwrap()),
+        bytes: None,
+    };
+    let mut s = setup(
+        vec![t],
+        vec![pool(0, 1, Choice::Maglev)],
+        vec![vec![0], vec![0]],
+        1024,
+        usize::MAX,
+        PipelineConfig {
+            flow_capacity: 8,
+            flow_idle_ns: u64::MAX,
+            ..PipelineConfig::default()
+        },
+    );
+    // One flow, 50 packets at one instant: the burst of 10 passes.
+    let one: Vec<Vec<u8>> = std::iter::once(frame([10, 1, 0, 7], 40_000, &request("llama", "x")))
+        .chain((0..49).map(|_| frame([10, 1, 0, 7], 40_000, &[1; 10])))
+        .collect();
+    let (v, _) = run(&mut s, &one, 5, true);
+    assert_eq!(
+        v.iter()
+            .filter(|v| matches!(v, Verdict::Gpu { .. }))
+            .count(),
+        10
+    );
+    assert_eq!(
+        v.iter()
+            .filter(|v| **v == Verdict::Drop(DropReason::RateLimited))
+            .count(),
+        40
+    );
+    // 1 ms later one more token.
+    let (v, _) = run(&mut s, &one[1..2], 1_000_005, true);
+    assert_eq!(v, [Verdict::Gpu { queue: 0 }]);
+    // Many new flows into a table of 8 that never ages: refused, counted.
+    let many: Vec<Vec<u8>> = (0..64)
+        .map(|f| frame([10, 1, 0, 8], 41_000 + f, &request("llama", "y")))
+        .collect();
+    let (v, _) = run(&mut s, &many, 10_000_000_000, true);
+    let full = v
+        .iter()
+        .filter(|v| **v == Verdict::Drop(DropReason::FlowTableFull))
+        .count();
+    assert!(full > 0);
+    let snap = s.pipeline.snapshot();
+    assert_eq!(snap.flows.full, full as u64);
+    check_balanced(&snap);
+}
