@@ -19,44 +19,62 @@ use alloc::vec::Vec;
 /// Slots probed from a key's home slot.
 pub const PROBE_WINDOW: usize = 8;
 
-/// A flow's identity: the innermost 5-tuple, the tunnel's VNI and the ingress port.
+/// A flow's identity: the innermost 5-tuple, the tunnel's VNI and the ingress port, packed
+/// into six words (so that it is built, copied, compared and hashed a word at a time):
+/// source address (2 words, little-endian bytes, IPv4 in the low 4 bytes), destination
+/// address (2), `vni << 32 | src_port << 16 | dst_port` (the VNI is `u32::MAX` outside a
+/// tunnel), `port << 16 | protocol << 8 | family` (family 4 or 6).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct FlowKey {
-    /// Source address bytes (IPv4 in the first 4).
-    pub src: [u8; 16],
-    /// Destination address bytes.
-    pub dst: [u8; 16],
-    /// VXLAN/GENEVE VNI, or `u32::MAX` outside a tunnel.
-    pub vni: u32,
-    /// Source port.
-    pub src_port: u16,
-    /// Destination port.
-    pub dst_port: u16,
-    /// Ingress port.
-    pub port: u16,
-    /// IP protocol.
-    pub protocol: u8,
-    /// 4 or 6.
-    pub family: u8,
+    words: [u64; 6],
+}
+
+#[inline(always)]
+fn word(b: &[u8]) -> u64 {
+    let mut x = [0u8; 8];
+    if let Some(d) = x.get_mut(..b.len().min(8)) {
+        d.copy_from_slice(b.get(..d.len()).unwrap_or(&[]));
+    }
+    u64::from_le_bytes(x)
 }
 
 impl FlowKey {
-    /// The key of a frame's innermost tuple, tunnel and ingress port.
+    #[inline(always)]
+    fn pack(addrs: [u64; 4], vni: u32, src_port: u16, dst_port: u16, port: u16, protocol: u8, family: u8) -> Self {
+        let [a, b, c, d] = addrs;
+        Self {
+            words: [
+                a,
+                b,
+                c,
+                d,
+                (u64::from(vni) << 32) | (u64::from(src_port) << 16) | u64::from(dst_port),
+                (u64::from(port) << 16) | (u64::from(protocol) << 8) | u64::from(family),
+            ],
+        }
+    }
+
+    /// The key of a 5-tuple, a tunnel's VNI and the ingress port.
     #[inline]
     pub fn new(tuple: &FiveTuple, vni: Option<u32>, port: u16) -> Self {
-        Self {
-            src: tuple.src,
-            dst: tuple.dst,
-            vni: vni.unwrap_or(u32::MAX),
-            src_port: tuple.src_port,
-            dst_port: tuple.dst_port,
+        let (s, d) = (&tuple.src, &tuple.dst);
+        Self::pack(
+            [
+                word(s.get(..8).unwrap_or(&[])),
+                word(s.get(8..).unwrap_or(&[])),
+                word(d.get(..8).unwrap_or(&[])),
+                word(d.get(8..).unwrap_or(&[])),
+            ],
+            vni.unwrap_or(u32::MAX),
+            tuple.src_port,
+            tuple.dst_port,
             port,
-            protocol: tuple.protocol.0,
-            family: match tuple.family {
+            tuple.protocol.0,
+            match tuple.family {
                 IpFamily::V4 => 4,
                 IpFamily::V6 => 6,
             },
-        }
+        )
     }
 
     /// The key of a parsed frame, with the addresses read from the frame's innermost IP
@@ -66,87 +84,11 @@ impl FlowKey {
     #[inline]
     pub fn from_frame(bytes: &[u8], summary: &FrameSummary, port: u16) -> Option<Self> {
         let tuple = summary.tuple.as_ref()?;
-        let l3 = summary.innermost().l3?;
-        let at = usize::from(l3.offset);
-        let (mut src, mut dst) = ([0u8; 16], [0u8; 16]);
-        match tuple.family {
-            IpFamily::V4 => {
-                let a = bytes.get(at + 12..at + 20)?;
-                src.get_mut(..4)?.copy_from_slice(a.get(..4)?);
-                dst.get_mut(..4)?.copy_from_slice(a.get(4..)?);
-            }
-            IpFamily::V6 => {
-                src.copy_from_slice(bytes.get(at + 8..at + 24)?);
-                dst.copy_from_slice(bytes.get(at + 24..at + 40)?);
-            }
-        }
-        Some(Self {
-            src,
-            dst,
-            vni: summary.tunnel.map_or(u32::MAX, |t| t.vni),
-            src_port: tuple.src_port,
-            dst_port: tuple.dst_port,
-            port,
-            protocol: tuple.protocol.0,
-            family: match tuple.family {
-                IpFamily::V4 => 4,
-                IpFamily::V6 => 6,
-            },
-        })
-    }
-
-    /// A 32-bit hash of the key, for frames without an RSS hash (never 0: 0 marks a free
-    /// slot's tag).
-    #[inline]
-    pub fn hash(&self) -> u32 {
-        let w = |b: &[u8; 16], i: usize| {
-            let mut x = [0u8; 8];
-            if let Some(s) = b.get(i..i + 8) {
-                x.copy_from_slice(s);
-            }
-            u64::from_le_bytes(x)
-        };
-        hash_words(
-            [
-                w(&self.src, 0),
-                w(&self.src, 8),
-                w(&self.dst, 0),
-                w(&self.dst, 8),
-            ],
-            self.vni,
-            self.src_port,
-            self.dst_port,
-            self.port,
-            self.protocol,
-            self.family,
-        )
-    }
-
-    /// [`FlowKey::from_frame`] and the key's [`hash`](Self::hash), computed from the values
-    /// in registers (no read-back of the key just built).
-    #[inline]
-    pub fn from_frame_hashed(
-        bytes: &[u8],
-        summary: &FrameSummary,
-        port: u16,
-    ) -> Option<(Self, u32)> {
-        let key = Self::from_frame(bytes, summary, port)?;
-        let tuple = summary.tuple.as_ref()?;
         let at = usize::from(summary.innermost().l3?.offset);
-        let word = |b: &[u8]| {
-            let mut x = [0u8; 8];
-            x.copy_from_slice(b);
-            u64::from_le_bytes(x)
-        };
-        let words = match tuple.family {
+        let addrs = match tuple.family {
             IpFamily::V4 => {
                 let a = bytes.get(at + 12..at + 20)?;
-                let lo = |b: &[u8]| {
-                    let mut x = [0u8; 4];
-                    x.copy_from_slice(b);
-                    u64::from(u32::from_le_bytes(x))
-                };
-                [lo(a.get(..4)?), 0, lo(a.get(4..)?), 0]
+                [word(a.get(..4)?), 0, word(a.get(4..)?), 0]
             }
             IpFamily::V6 => {
                 let a = bytes.get(at + 8..at + 40)?;
@@ -158,43 +100,63 @@ impl FlowKey {
                 ]
             }
         };
-        let hash = hash_words(
-            words,
-            key.vni,
-            key.src_port,
-            key.dst_port,
-            key.port,
-            key.protocol,
-            key.family,
-        );
-        Some((key, hash))
+        Some(Self::pack(
+            addrs,
+            summary.tunnel.map_or(u32::MAX, |t| t.vni),
+            tuple.src_port,
+            tuple.dst_port,
+            port,
+            tuple.protocol.0,
+            match tuple.family {
+                IpFamily::V4 => 4,
+                IpFamily::V6 => 6,
+            },
+        ))
     }
-}
 
-#[inline(always)]
-fn hash_words(
-    addrs: [u64; 4],
-    vni: u32,
-    src_port: u16,
-    dst_port: u16,
-    port: u16,
-    protocol: u8,
-    family: u8,
-) -> u32 {
-    let [a, b, c, d] = addrs;
-    let mut h = 0x243F_6A88_85A3_08D3u64;
-    for x in [
-        a,
-        b,
-        c,
-        d,
-        (u64::from(vni) << 32) | (u64::from(src_port) << 16) | u64::from(dst_port),
-        (u64::from(port) << 16) | (u64::from(protocol) << 8) | u64::from(family),
-    ] {
-        let m = u128::from(h ^ x).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        h = (m as u64) ^ ((m >> 64) as u64);
+    /// [`FlowKey::from_frame`] and the key's [`hash`](Self::hash).
+    #[inline]
+    pub fn from_frame_hashed(bytes: &[u8], summary: &FrameSummary, port: u16) -> Option<(Self, u32)> {
+        let key = Self::from_frame(bytes, summary, port)?;
+        Some((key, key.hash()))
     }
-    (h as u32) | 1
+
+    /// A 32-bit hash of the key, for frames without an RSS hash (never 0: 0 marks a free
+    /// slot's tag).
+    #[inline(always)]
+    pub fn hash(&self) -> u32 {
+        let mut h = 0x243F_6A88_85A3_08D3u64;
+        for x in self.words {
+            let m = u128::from(h ^ x).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            h = (m as u64) ^ ((m >> 64) as u64);
+        }
+        (h as u32) | 1
+    }
+
+    /// Whether two keys are equal: the six words XORed and ORed together, one branch (the
+    /// derived `==` calls `memcmp` for the array).
+    #[inline(always)]
+    pub fn same(&self, other: &Self) -> bool {
+        let [a0, a1, a2, a3, a4, a5] = self.words;
+        let [b0, b1, b2, b3, b4, b5] = other.words;
+        ((a0 ^ b0) | (a1 ^ b1) | (a2 ^ b2) | (a3 ^ b3) | (a4 ^ b4) | (a5 ^ b5)) == 0
+    }
+
+    /// The VNI (`None` outside a tunnel).
+    pub fn vni(&self) -> Option<u32> {
+        let v = (self.words[4] >> 32) as u32;
+        (v != u32::MAX).then_some(v)
+    }
+
+    /// Source and destination ports.
+    pub fn ports(&self) -> (u16, u16) {
+        ((self.words[4] >> 16) as u16, self.words[4] as u16)
+    }
+
+    /// The ingress port.
+    pub fn ingress_port(&self) -> u16 {
+        (self.words[5] >> 16) as u16
+    }
 }
 
 /// What was decided for a flow.
@@ -251,16 +213,7 @@ struct Slot {
 const FREE: Slot = Slot {
     tag: 0,
     entry: FlowEntry {
-        key: FlowKey {
-            src: [0; 16],
-            dst: [0; 16],
-            vni: 0,
-            src_port: 0,
-            dst_port: 0,
-            port: 0,
-            protocol: 0,
-            family: 0,
-        },
+        key: FlowKey { words: [0; 6] },
         tenant: None,
         decision: FlowDecision::Host,
         last_ns: 0,
@@ -333,7 +286,7 @@ impl FlowTable {
         for k in 0..PROBE_WINDOW {
             let i = (home + k) & self.mask;
             if let Some(s) = self.slots.get(i) {
-                if s.tag == hash && s.entry.key == *key {
+                if s.tag == hash && s.entry.key.same(key) {
                     return Some(i);
                 }
             }
@@ -612,5 +565,7 @@ mod tests {
         assert_ne!(a, b);
         assert_ne!(a, c);
         assert_ne!(a.hash(), b.hash());
+        assert_eq!((a.vni(), c.ingress_port(), a.ports()), (Some(5), 1, (1, 2)));
+        assert_eq!(FlowKey::new(&t, None, 0).vni(), None);
     }
 }
