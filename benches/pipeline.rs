@@ -7,7 +7,9 @@
 //!   another core, and is included in the time.
 //! - `pipeline/mix`: the embedded synthetic point of presence's realistic mix (new and
 //!   established flows; TLS, HTTP/1.1, h2c, gRPC; tunnelled and not; spoofed, unknown and
-//!   malformed frames), when `infersteer::io::synthetic` is built in.
+//!   malformed frames; `infersteer::io::synthetic`, 20,000 frames of which about 5% open a
+//!   flow), one whole pass per iteration through a fresh pipeline (setup untimed), the GPU
+//!   queues drained between bursts as above.
 //!
 //! Run: `cargo bench --bench pipeline` (then `scripts/bench-table.py pipeline`).
 
@@ -140,12 +142,69 @@ fn established(c: &mut Criterion) {
     );
 }
 
+/// The synthetic point of presence's mix, one whole pass per iteration through a fresh
+/// pipeline (setup untimed), so that every pass has its share of new flows.
+fn mix(c: &mut Criterion) {
+    use infersteer::io::synthetic::{pop_config, Traffic};
+    use std::time::{Duration as D, Instant};
+    let traffic = Traffic::mix(11, 20_000);
+    let frames = traffic.frames();
+    let (policy_cfg, steer_cfg) = pop_config();
+    let policy = Arc::new(PolicyTable::build(&policy_cfg).unwrap());
+    let steer = Arc::new(SteerTable::build(&steer_cfg).unwrap());
+    let fresh = || {
+        let (producers, consumers): (Vec<_>, Vec<Consumer<Descriptor>>) = (0..steer.queue_count())
+            .map(|_| Ring::<Descriptor>::new(4096).unwrap().split())
+            .unzip();
+        let inflight = Arc::new(InFlight::new(policy.tenant_count()));
+        let p = Pipeline::new(
+            policy.clone(),
+            steer.clone(),
+            producers,
+            inflight.clone(),
+            PipelineConfig::default(),
+            0,
+        )
+        .unwrap();
+        (p, consumers, inflight)
+    };
+    let mut g = c.benchmark_group("pipeline/mix");
+    g.throughput(Throughput::Elements(frames.len() as u64));
+    g.bench_function("infersteer", |b| {
+        b.iter_custom(|iters| {
+            let mut total = D::ZERO;
+            for _ in 0..iters {
+                let (mut p, mut consumers, inflight) = fresh();
+                let mut verdicts = [Verdict::Host; BURST_SIZE];
+                let mut scratch = [Descriptor::EMPTY; 64];
+                let refs: Vec<&infersteer::io::synthetic::TrafficFrame> = frames.iter().collect();
+                let start = Instant::now();
+                let mut now = 1_000u64;
+                for burst in refs.chunks(BURST_SIZE) {
+                    now += 1_000;
+                    black_box(p.process_burst(black_box(burst), now, &mut verdicts));
+                    for c in consumers.iter_mut() {
+                        let n = c.pop_burst(&mut scratch);
+                        for d in &scratch[..n] {
+                            inflight.release(d.tenant, 1);
+                        }
+                    }
+                }
+                total += start.elapsed();
+                assert!(p.snapshot().balanced());
+            }
+            total
+        })
+    });
+    g.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(3))
         .sample_size(50);
-    targets = established
+    targets = established, mix
 }
 criterion_main!(benches);

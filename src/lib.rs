@@ -32,6 +32,7 @@ extern crate alloc;
 pub mod capacity;
 #[cfg(feature = "dpdk")]
 pub mod dpdk;
+pub mod io;
 pub mod l7;
 pub mod pipeline;
 pub mod policy;

@@ -755,16 +755,16 @@ impl Pipeline {
         let bytes = f.bytes();
         let payload = summary.payload(bytes);
         if payload.is_empty() {
-            // A handshake or control packet: no request to classify yet. It goes to the host
-            // if its trusted attributes name a tenant (policed), else it is dropped.
+            // A handshake or control packet: no request to classify yet, so no flow entry.
+            // It goes to the host stack (policed when its trusted attributes already name a
+            // tenant; a tenant known only by SNI cannot be named before its ClientHello, so an
+            // unresolved handshake is not dropped either). Nothing reaches a GPU queue this way.
             let trusted = Trusted::from_frame(f.port(), &summary);
-            let Some(t) = self.policy.resolve(&trusted) else {
-                return Verdict::Drop(DropReason::UnknownTenant);
-            };
+            let tenant = self.policy.resolve(&trusted);
             if let Some(slot) = self.tenants.get_mut(i) {
-                *slot = Some(t);
+                *slot = tenant;
             }
-            return self.apply(i, f, Some(t), FlowDecision::Host, false, now_ns);
+            return self.apply(i, f, tenant, FlowDecision::Host, false, now_ns);
         }
         let result = self.classifier.classify(payload);
         match result {

@@ -40,7 +40,15 @@ fn word(b: &[u8]) -> u64 {
 
 impl FlowKey {
     #[inline(always)]
-    fn pack(addrs: [u64; 4], vni: u32, src_port: u16, dst_port: u16, port: u16, protocol: u8, family: u8) -> Self {
+    fn pack(
+        addrs: [u64; 4],
+        vni: u32,
+        src_port: u16,
+        dst_port: u16,
+        port: u16,
+        protocol: u8,
+        family: u8,
+    ) -> Self {
         let [a, b, c, d] = addrs;
         Self {
             words: [
@@ -116,7 +124,11 @@ impl FlowKey {
 
     /// [`FlowKey::from_frame`] and the key's [`hash`](Self::hash).
     #[inline]
-    pub fn from_frame_hashed(bytes: &[u8], summary: &FrameSummary, port: u16) -> Option<(Self, u32)> {
+    pub fn from_frame_hashed(
+        bytes: &[u8],
+        summary: &FrameSummary,
+        port: u16,
+    ) -> Option<(Self, u32)> {
         let key = Self::from_frame(bytes, summary, port)?;
         Some((key, key.hash()))
     }

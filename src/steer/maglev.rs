@@ -30,7 +30,15 @@ pub fn next_prime(n: usize) -> usize {
     }
 }
 
+/// A 64-bit mix of a key (SplitMix64's finaliser), for choices that need uniform bits from a
+/// narrow or weak hash.
+#[inline(always)]
+pub fn mix(x: u64) -> u64 {
+    hash64(x, 0x7075_6c6c_6d69_7821)
+}
+
 /// SplitMix64 finaliser: a keyed 64-bit hash of a backend's identity.
+#[inline(always)]
 fn hash64(x: u64, seed: u64) -> u64 {
     let mut z = x ^ seed;
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);

@@ -250,8 +250,11 @@ impl SteerTable {
                     }
                 }
                 Choice::PowerOfTwo => {
-                    let a = local((key as usize) % n);
-                    let b = local(((key >> 32) as usize) % n);
+                    // Mix first: a 32-bit flow hash (odd, upper half zero) must still give two
+                    // independent, uniform picks.
+                    let m = maglev::mix(key);
+                    let a = local(((m & 0xFFFF_FFFF) * n as u64 >> 32) as usize);
+                    let b = local(((m >> 32) * n as u64 >> 32) as usize);
                     let (da, db) = (depth(usize::from(a)), depth(usize::from(b)));
                     let pick = if db < da { b } else { a };
                     fallback.get_or_insert(pick);
@@ -349,10 +352,22 @@ mod tests {
         let t = SteerTable::build(&config()).unwrap();
         let mut used = [0usize; 4];
         for k in 0..4000u64 {
-            let q = t.choose(ModelId(0), PoolSet(1), k, |_| 0).unwrap();
+            let q = t.choose(ModelId(0), PoolSet(1), k | 1, |_| 0).unwrap();
             used[usize::from(q)] += 1;
         }
         assert!(used.iter().all(|&u| u > 800), "{used:?}");
+        // The same for the power-of-two pool, with odd 32-bit keys (as the flow hash is).
+        let mut used = [0usize; 2];
+        for k in 0..4000u64 {
+            let q = t.choose(
+                ModelId(1),
+                PoolSet(2),
+                (k * 0x9E37_79B9) as u32 as u64 | 1,
+                |_| 0,
+            );
+            used[usize::from(q.unwrap()) - 4] += 1;
+        }
+        assert!(used.iter().all(|&u| u > 1500), "{used:?}");
     }
 
     #[test]
