@@ -253,8 +253,8 @@ impl SteerTable {
                     // Mix first: a 32-bit flow hash (odd, upper half zero) must still give two
                     // independent, uniform picks.
                     let m = maglev::mix(key);
-                    let a = local(((m & 0xFFFF_FFFF) * n as u64 >> 32) as usize);
-                    let b = local(((m >> 32) * n as u64 >> 32) as usize);
+                    let a = local((((m & 0xFFFF_FFFF) * n as u64) >> 32) as usize);
+                    let b = local((((m >> 32) * n as u64) >> 32) as usize);
                     let (da, db) = (depth(usize::from(a)), depth(usize::from(b)));
                     let pick = if db < da { b } else { a };
                     fallback.get_or_insert(pick);
