@@ -18,10 +18,18 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
+use std::sync::Arc;
+
 use infersteer::dpdk::{
-    DpdkError, Eal, FiveTuple, FlowOffload, L4Proto, Mbuf, MbufBurst, MbufRing, Mempool,
-    MempoolConfig, Port, PortConfig, Ring, RingSync, TscClock, MAX_BURST,
+    process_mbufs, BurstOutcome, DpdkError, Eal, FiveTuple, FlowOffload, L4Proto, Mbuf, MbufBurst,
+    MbufConsumer, MbufRing, Mempool, MempoolConfig, Port, PortConfig, Ring, RingSync, TscClock,
+    MAX_BURST,
 };
+use infersteer::pipeline::{InFlight, Pipeline, PipelineConfig, RawFrame, Verdict};
+use infersteer::policy::{IpPrefix, PolicyConfig, PolicyTable, TenantConfig};
+use infersteer::queue::{BatchPolicy, DescFlags, Descriptor, Ring as GpuRing};
+use infersteer::steer::{Choice, GpuQueueSpec, PoolSpec, SteerConfig, SteerTable};
+use infersteer::verdict::{DropReason, TlsHint};
 use infersteer::wire::{self, emit};
 
 struct Counting;
@@ -151,6 +159,9 @@ fn main() {
             mbuf_ring_full_frees_rejected,
         ),
         ("raw_ring_spsc_threads", raw_ring_spsc_threads),
+        ("pipeline_over_pcap", pipeline_over_pcap),
+        ("pipeline_stalled_consumer", pipeline_stalled_consumer),
+        ("pipeline_mempool_exhausted", pipeline_mempool_exhausted),
     ];
     let (mut passed, mut failed) = (0usize, 0usize);
     for (name, test) in tests {
@@ -750,4 +761,465 @@ fn raw_ring_spsc_threads(ctx: &Ctx<'_>) -> String {
     drop(ring);
     ctx.assert_no_leak("raw_ring_spsc_threads");
     format!("{N} handles in order across threads")
+}
+
+// --- the pipeline over mbufs ----------------------------------------------------------------
+
+const HTTP1_REQUEST: &[u8] = include_bytes!("fixtures/l7/http1_openai_model_header.bin");
+const TLS13_HELLO: &[u8] = include_bytes!("fixtures/l7/curl_tls13.bin");
+const ARP: &[u8] = include_bytes!("fixtures/wire/arp.bin");
+const SERVER: [u8; 4] = [10, 2, 0, 1];
+
+/// A pipeline with one tenant (`acme`, source prefix 10.1.0.0/16, plaintext allowed, model
+/// `mistral-7b` on pool 0) and `queues` GPU queues of `capacity` descriptors, each consumed
+/// by an [`MbufConsumer`].
+struct MbufPipeline {
+    pipeline: Pipeline,
+    gpu: Vec<MbufConsumer>,
+    inflight: Arc<InFlight>,
+}
+
+fn mbuf_pipeline(queues: usize, capacity: usize, max_in_flight: u32) -> MbufPipeline {
+    let mut acme = TenantConfig::new("acme");
+    acme.identity.prefixes = vec![IpPrefix::new(IpAddr::V4(Ipv4Addr::new(10, 1, 0, 0)), 16)];
+    acme.models = vec!["mistral-7b".to_owned()];
+    acme.pools = vec![0];
+    acme.max_in_flight = max_in_flight;
+    let policy = PolicyTable::build(&PolicyConfig {
+        tenants: vec![acme],
+        models: vec!["mistral-7b".to_owned()],
+        pools: 1,
+        precedence: Vec::new(),
+    })
+    .unwrap();
+    let steer = SteerTable::build(&SteerConfig {
+        pools: vec![PoolSpec {
+            queues: (0..queues)
+                .map(|q| GpuQueueSpec {
+                    gpu: 0,
+                    queue: q as u16,
+                    weight: 1,
+                })
+                .collect(),
+            choice: Choice::Maglev,
+        }],
+        model_pools: vec![vec![0]],
+        high_watermark: capacity,
+    })
+    .unwrap();
+    let inflight = Arc::new(InFlight::new(1));
+    let (producers, consumers): (Vec<_>, Vec<_>) = (0..queues)
+        .map(|_| GpuRing::<Descriptor>::new(capacity).unwrap().split())
+        .unzip();
+    let pipeline = Pipeline::new(
+        Arc::new(policy),
+        Arc::new(steer),
+        producers,
+        Arc::clone(&inflight),
+        PipelineConfig::default(),
+        0,
+    )
+    .unwrap();
+    let gpu = consumers
+        .into_iter()
+        .map(|c| {
+            #[allow(unsafe_code)]
+            // SAFETY: these queues' only producers are this pipeline's, which is fed mbufs
+            // through `process_mbufs` (descriptors own their mbufs) or byte slices with handle
+            // 0 (no mbuf).
+            unsafe {
+                MbufConsumer::new(c, Arc::clone(&inflight))
+            }
+        })
+        .collect();
+    MbufPipeline {
+        pipeline,
+        gpu,
+        inflight,
+    }
+}
+
+/// Ethernet/IPv4/TCP from `src:sport` to the server's port 8000.
+fn tcp_frame(src: [u8; 4], sport: u16, seq: u32, flags: u8, payload: &[u8]) -> Vec<u8> {
+    let mut spec = emit::FrameSpec::tcp_v4(src, SERVER, sport, 8000, payload);
+    spec.l4 = emit::L4Spec::Tcp {
+        src_port: sport,
+        dst_port: 8000,
+        seq,
+        ack: 1,
+        flags,
+        window: 65535,
+        options: &[],
+    };
+    let mut buf = vec![0u8; 2048];
+    let len = emit::emit_frame(&spec, &mut buf).unwrap();
+    buf.truncate(len);
+    buf
+}
+
+const PSH_ACK: u8 = 0x18;
+const SYN: u8 = 0x02;
+const BODY: &[u8] = b"{\"more\":\"request body of an admitted flow\"}";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Want {
+    Gpu,
+    Host,
+    Terminate,
+    Drop(DropReason),
+}
+
+fn matches_want(v: &Verdict, w: Want) -> bool {
+    match (v, w) {
+        (Verdict::Gpu { .. }, Want::Gpu) | (Verdict::Host, Want::Host) => true,
+        (Verdict::Terminate(h), Want::Terminate) => *h == TlsHint::TerminateDpu,
+        (Verdict::Drop(r), Want::Drop(w)) => *r == w,
+        _ => false,
+    }
+}
+
+/// The consumer's "processing": every admitted mbuf is a frame of the tenant whose payload
+/// (as the descriptor locates it) is the HTTP request or the body that follows it.
+fn check_admitted(descs: &[Descriptor], mbufs: &[Mbuf], requests: &mut usize, bodies: &mut usize) {
+    assert_eq!(descs.len(), mbufs.len(), "every descriptor owns an mbuf");
+    for (d, m) in descs.iter().zip(mbufs) {
+        assert_eq!(d.packet, m.as_ptr() as u64);
+        assert_eq!(d.tenant, 0);
+        let at = d.payload_offset as usize;
+        let payload = &m.data()[at..at + d.payload_len as usize];
+        if payload == HTTP1_REQUEST {
+            assert!(d
+                .flags
+                .contains(DescFlags::HTTP1 | DescFlags::FIRST_OF_FLOW));
+            *requests += 1;
+        } else {
+            assert_eq!(payload, BODY);
+            assert!(!d.flags.contains(DescFlags::FIRST_OF_FLOW));
+            *bodies += 1;
+        }
+    }
+}
+
+/// A pcap of emitted frames carrying real first flights, through `net_pcap` into the pipeline
+/// over mbufs: admitted requests and their follow-up segments go to the GPU queues (whose
+/// consumer checks and frees them), drops are freed, host-bound frames are transmitted into
+/// the output pcap.
+fn pipeline_over_pcap(ctx: &Ctx<'_>) -> String {
+    const FLOWS: usize = 12;
+    let mut frames: Vec<(Vec<u8>, Want)> = Vec::new();
+    let request_src = |i: usize| [10, 1, 0, 10 + i as u8];
+    for i in 0..FLOWS {
+        let f = tcp_frame(request_src(i), 40000 + i as u16, 1, PSH_ACK, HTTP1_REQUEST);
+        frames.push((f, Want::Gpu));
+    }
+    let mut others: Vec<(Vec<u8>, Want)> = Vec::new();
+    for i in 0..12 {
+        let f = tcp_frame([10, 1, 1, i as u8], 41000 + i as u16, 7, SYN, &[]);
+        others.push((f, Want::Host));
+    }
+    for i in 0..2 {
+        let f = tcp_frame(
+            [10, 1, 2, i as u8],
+            42000 + i as u16,
+            1,
+            PSH_ACK,
+            TLS13_HELLO,
+        );
+        others.push((f, Want::Terminate));
+    }
+    for i in 0..3 {
+        let f = tcp_frame(
+            [192, 168, 0, i as u8],
+            43000 + i as u16,
+            1,
+            PSH_ACK,
+            HTTP1_REQUEST,
+        );
+        others.push((f, Want::Drop(DropReason::UnknownTenant)));
+    }
+    for _ in 0..2 {
+        let mut f = tcp_frame([10, 1, 3, 1], 44000, 1, PSH_ACK, HTTP1_REQUEST);
+        f.truncate(30);
+        others.push((f, Want::Drop(DropReason::Malformed)));
+    }
+    others.push((ARP.to_vec(), Want::Drop(DropReason::NotIp)));
+    // Interleave the others deterministically; every request comes before its follow-up.
+    let mut k = 0;
+    while let Some(x) = others.pop() {
+        k = (k + 7) % (frames.len() + 1);
+        frames.insert(k.max(FLOWS.min(frames.len())), x);
+    }
+    for i in 0..FLOWS {
+        let seq = 1 + HTTP1_REQUEST.len() as u32;
+        let f = tcp_frame(request_src(i), 40000 + i as u16, seq, PSH_ACK, BODY);
+        frames.push((f, Want::Gpu));
+    }
+    let input: Vec<Vec<u8>> = frames.iter().map(|(f, _)| f.clone()).collect();
+    let pcap_in = ctx.tmp.join("pipeline_in.pcap");
+    let pcap_out = ctx.tmp.join("pipeline_out.pcap");
+    write_pcap(&pcap_in, &input);
+
+    let MbufPipeline {
+        mut pipeline,
+        mut gpu,
+        inflight,
+    } = mbuf_pipeline(2, 64, 1024);
+    let args = format!(
+        "rx_pcap={},tx_pcap={}",
+        pcap_in.display(),
+        pcap_out.display()
+    );
+    let mut port = Port::create_vdev(ctx.eal, "net_pcap1", &args).unwrap();
+    port.configure(&PortConfig::default(), ctx.pool).unwrap();
+    port.start().unwrap();
+    let mut verdicts_seen: Vec<Verdict> = Vec::new();
+    let (mut requests, mut bodies, mut consumed) = (0usize, 0usize, 0usize);
+    let mut total = BurstOutcome::default();
+    {
+        let mut rx = port.rx_queue(0).unwrap();
+        let mut tx = port.tx_queue(0).unwrap();
+        let mut burst = MbufBurst::new();
+        let mut host = MbufBurst::new();
+        let mut verdicts = [Verdict::Host; MAX_BURST];
+        let mut idle = 0;
+        while idle < 100 && verdicts_seen.len() < frames.len() {
+            let n = rx.rx_burst(&mut burst);
+            if n == 0 {
+                idle += 1;
+                continue;
+            }
+            let out = process_mbufs(&mut pipeline, &mut burst, 1_000, &mut verdicts, &mut host);
+            assert!(burst.is_empty());
+            assert_eq!(out.processed, n);
+            assert_eq!(out.to_gpu + out.to_host + out.dropped, n);
+            assert_eq!(out.host_overflow, 0);
+            verdicts_seen.extend_from_slice(&verdicts[..n]);
+            total.to_gpu += out.to_gpu;
+            total.to_host += out.to_host;
+            total.dropped += out.dropped;
+            while !host.is_empty() {
+                assert!(tx.tx_burst(&mut host) > 0, "pcap tx refused");
+            }
+            for q in &mut gpu {
+                consumed += q.poll(BatchPolicy::new(32, 0), 1_000, |d, m| {
+                    check_admitted(d, m, &mut requests, &mut bodies)
+                });
+            }
+        }
+    }
+    assert_eq!(verdicts_seen.len(), frames.len());
+    for (i, (v, (_, want))) in verdicts_seen.iter().zip(&frames).enumerate() {
+        assert!(matches_want(v, *want), "frame {i}: {v:?}, wanted {want:?}");
+    }
+    assert_eq!((requests, bodies), (FLOWS, FLOWS));
+    assert_eq!(consumed, 2 * FLOWS);
+    assert_eq!(inflight.get(0), 0, "every in-flight slot given back");
+    assert!(gpu.iter().all(|q| q.is_empty()));
+    let snap = pipeline.snapshot();
+    assert!(snap.balanced());
+    assert_eq!(snap.total.rx, frames.len() as u64);
+    assert_eq!(snap.total.to_gpu, 2 * FLOWS as u64);
+    assert_eq!(snap.total.to_host, 12);
+    assert_eq!(snap.total.terminated, 2);
+    assert_eq!(snap.total.drops_for(DropReason::UnknownTenant), 3);
+    assert_eq!(snap.total.drops_for(DropReason::Malformed), 2);
+    assert_eq!(snap.total.drops_for(DropReason::NotIp), 1);
+    assert_eq!(total.to_gpu as u64, snap.total.to_gpu);
+    assert_eq!(
+        total.to_host as u64,
+        snap.total.to_host + snap.total.terminated
+    );
+    assert_eq!(total.dropped as u64, snap.total.dropped());
+    drop(port); // flushes the output pcap
+    let host_frames: Vec<Vec<u8>> = frames
+        .iter()
+        .filter(|(_, w)| matches!(w, Want::Host | Want::Terminate))
+        .map(|(f, _)| f.clone())
+        .collect();
+    assert_eq!(
+        read_pcap(&pcap_out),
+        host_frames,
+        "host-bound frames out, in order"
+    );
+    drop(gpu);
+    ctx.assert_no_leak("pipeline_over_pcap");
+    format!(
+        "{} frames: {} to GPU ({} requests + {} bodies checked and freed by the consumer), {} to host pcap, {} freed in bulk",
+        frames.len(),
+        snap.total.to_gpu,
+        requests,
+        bodies,
+        total.to_host,
+        total.dropped
+    )
+}
+
+/// A burst of copies of `frame` in mbufs from the test pool.
+fn burst_of(ctx: &Ctx<'_>, frame: &[u8], n: usize) -> MbufBurst {
+    let mut burst = MbufBurst::new();
+    for _ in 0..n {
+        burst.push(mbuf_from(ctx.pool, frame)).unwrap();
+    }
+    burst
+}
+
+/// A GPU queue whose consumer stalls: the ring fills, the rest become `queue_full` drops and
+/// are freed at once; when the consumer catches up everything is freed. Also: a full `host`
+/// burst (overflow freed) and a consumer dropped with descriptors inside.
+fn pipeline_stalled_consumer(ctx: &Ctx<'_>) -> String {
+    const CAPACITY: usize = 8;
+    let MbufPipeline {
+        mut pipeline,
+        mut gpu,
+        inflight,
+    } = mbuf_pipeline(1, CAPACITY, 1024);
+    let src = [10, 1, 5, 5];
+    let request = tcp_frame(src, 45000, 1, PSH_ACK, HTTP1_REQUEST);
+    let body = tcp_frame(src, 45000, 1 + HTTP1_REQUEST.len() as u32, PSH_ACK, BODY);
+    let mut verdicts = [Verdict::Host; MAX_BURST];
+    let mut host = MbufBurst::new();
+
+    let mut burst = burst_of(ctx, &request, 1);
+    let out = process_mbufs(&mut pipeline, &mut burst, 10, &mut verdicts, &mut host);
+    assert_eq!(out.to_gpu, 1);
+    let mut full_drops = 0;
+    for round in 0..3 {
+        let mut burst = burst_of(ctx, &body, MAX_BURST);
+        let out = process_mbufs(&mut pipeline, &mut burst, 20, &mut verdicts, &mut host);
+        let admitted = if round == 0 { CAPACITY - 1 } else { 0 };
+        assert_eq!(out.to_gpu, admitted, "round {round}");
+        assert_eq!(out.dropped, MAX_BURST - admitted);
+        assert!(verdicts[admitted..]
+            .iter()
+            .all(|v| *v == Verdict::Drop(DropReason::QueueFull)));
+        full_drops += out.dropped;
+        // Only the queued mbufs are out of the pool: the refused ones were freed.
+        assert_eq!(ctx.pool.available(), ctx.start - CAPACITY as u32);
+        assert!(host.is_empty());
+    }
+    assert_eq!(gpu[0].len(), CAPACITY);
+    assert_eq!(inflight.get(0), CAPACITY as u64);
+    let snap = pipeline.snapshot();
+    assert_eq!(snap.queues[0].full, full_drops as u64);
+    assert_eq!(
+        snap.total.drops_for(DropReason::QueueFull),
+        full_drops as u64
+    );
+    // The consumer catches up: every mbuf back, every slot released.
+    let (mut requests, mut bodies) = (0, 0);
+    let n = gpu[0].poll(BatchPolicy::new(4, 1_000_000), 30, |d, m| {
+        check_admitted(d, m, &mut requests, &mut bodies)
+    });
+    assert_eq!(n, CAPACITY);
+    assert_eq!((requests, bodies), (1, CAPACITY - 1));
+    assert_eq!(inflight.get(0), 0);
+    ctx.assert_no_leak("pipeline_stalled_consumer (drained)");
+    // The queue takes descriptors again.
+    let mut burst = burst_of(ctx, &body, 5);
+    assert_eq!(
+        process_mbufs(&mut pipeline, &mut burst, 40, &mut verdicts, &mut host).to_gpu,
+        5
+    );
+
+    // Host-bound frames that do not fit a nearly full `host` burst are freed.
+    ctx.pool.alloc_bulk(&mut host, MAX_BURST - 2).unwrap();
+    let syn = tcp_frame([10, 1, 6, 1], 46000, 1, SYN, &[]);
+    let mut burst = burst_of(ctx, &syn, 4);
+    let out = process_mbufs(&mut pipeline, &mut burst, 50, &mut verdicts, &mut host);
+    assert_eq!((out.to_host, out.host_overflow, out.dropped), (2, 2, 0));
+    assert!(host.is_full());
+    assert_eq!(
+        ctx.pool.available(),
+        ctx.start - 5 - MAX_BURST as u32,
+        "5 queued, 32 in host"
+    );
+    host.clear();
+    // A consumer dropped with descriptors still queued frees their mbufs.
+    drop(gpu);
+    assert_eq!(inflight.get(0), 0);
+    assert!(pipeline.snapshot().balanced());
+    ctx.assert_no_leak("pipeline_stalled_consumer");
+    format!(
+        "queue of {CAPACITY} full, {full_drops} queue_full drops freed at once; drained; 2 host overflows freed; 5 freed by the consumer's drop"
+    )
+}
+
+/// The pool runs dry mid-run: `net_null` (on a pool pre-seeded with an admitted flow's frame)
+/// feeds the pipeline while no consumer runs, until RX gets no mbufs; the pipeline keeps
+/// going on empty bursts; once the consumer frees the queued mbufs RX resumes.
+fn pipeline_mempool_exhausted(ctx: &Ctx<'_>) -> String {
+    let src = [10, 1, 7, 7];
+    let request = tcp_frame(src, 47000, 1, PSH_ACK, HTTP1_REQUEST);
+    let body = tcp_frame(src, 47000, 1 + HTTP1_REQUEST.len() as u32, PSH_ACK, BODY);
+    // Seed every mbuf of the pool with the flow's next segment: `net_null` (copy=0) only sets
+    // the lengths, so it receives these bytes.
+    let mut all = Vec::new();
+    while let Some(mut m) = ctx.pool.alloc() {
+        m.append(&body).unwrap();
+        all.push(m);
+    }
+    assert_eq!(all.len(), POOL_SIZE as usize);
+    drop(all);
+    let mut port =
+        Port::create_vdev(ctx.eal, "net_null2", &format!("size={}", body.len())).unwrap();
+    port.configure(&PortConfig::default(), ctx.pool).unwrap();
+    port.start().unwrap();
+    let MbufPipeline {
+        mut pipeline,
+        mut gpu,
+        inflight,
+    } = mbuf_pipeline(1, 8192, 8192);
+    // The first flight, from a byte slice on the port's id (handle 0: no mbuf).
+    let first = RawFrame {
+        bytes: &request,
+        port: port.id(),
+        rss: None,
+        handle: 0,
+    };
+    let mut verdicts = [Verdict::Host; MAX_BURST];
+    assert_eq!(pipeline.process_burst(&[&first], 0, &mut verdicts), 1);
+    assert!(matches!(verdicts[0], Verdict::Gpu { .. }));
+    let (mut received, mut empty_polls, mut queued) = (0usize, 0usize, 0usize);
+    {
+        let mut rx = port.rx_queue(0).unwrap();
+        let mut burst = MbufBurst::new();
+        let mut host = MbufBurst::new();
+        rx.rx_burst(&mut burst);
+        assert_eq!(burst.as_slice()[0].data(), body.as_slice(), "seeded bytes");
+        assert_eq!(burst.as_slice()[0].port(), port.id());
+        loop {
+            let n = burst.len();
+            received += n;
+            let out = process_mbufs(&mut pipeline, &mut burst, 100, &mut verdicts, &mut host);
+            assert_eq!(out.to_gpu, n, "{:?}", &verdicts[..n]);
+            queued += out.to_gpu;
+            if n == 0 {
+                empty_polls += 1;
+                if empty_polls == 10 {
+                    break;
+                }
+            }
+            rx.rx_burst(&mut burst);
+        }
+        assert!(ctx.pool.available() < MAX_BURST as u32, "pool ran dry");
+        assert_eq!(queued as u32, POOL_SIZE - ctx.pool.available());
+        // The consumer frees them; RX resumes.
+        let n = gpu[0].poll(BatchPolicy::new(32, 0), 200, |d, m| {
+            assert_eq!(d.len(), m.len() + usize::from(d[0].packet == 0));
+        });
+        assert_eq!(n, queued + 1);
+        ctx.assert_no_leak("pipeline_mempool_exhausted (drained)");
+        assert_eq!(rx.rx_burst(&mut burst), MAX_BURST);
+        let out = process_mbufs(&mut pipeline, &mut burst, 300, &mut verdicts, &mut host);
+        assert_eq!(out.to_gpu, MAX_BURST);
+    }
+    let snap = pipeline.snapshot();
+    assert!(snap.balanced());
+    assert_eq!(snap.total.to_gpu, (received + 1 + MAX_BURST) as u64);
+    port.stop().unwrap();
+    drop(port);
+    drop(gpu);
+    assert_eq!(inflight.get(0), 0);
+    ctx.assert_no_leak("pipeline_mempool_exhausted");
+    format!("{received} mbufs queued until the pool ran dry, {empty_polls} empty bursts, all freed, RX resumed")
 }

@@ -2,6 +2,7 @@
  * infersteer DPDK shim: see shim.h. Compiled by ffi/build.rs with the `cc` crate and the
  * cflags that pkg-config reports for libdpdk.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include <rte_common.h>
@@ -108,6 +109,11 @@ void infersteer_pktmbuf_reset(struct rte_mbuf *m)
 struct rte_mempool *infersteer_pktmbuf_pool(const struct rte_mbuf *m)
 {
 	return m->pool;
+}
+
+uint16_t infersteer_pktmbuf_port(const struct rte_mbuf *m)
+{
+	return m->port;
 }
 
 unsigned int infersteer_mempool_avail_count(const struct rte_mempool *mp)
@@ -298,6 +304,18 @@ _Static_assert(RTE_ETH_RSS_IPV6_EX == (1ULL << 15), "RTE_ETH_RSS_IPV6_EX");
 _Static_assert(RTE_ETH_RSS_IPV6_TCP_EX == (1ULL << 16), "RTE_ETH_RSS_IPV6_TCP_EX");
 _Static_assert(RTE_ETH_RSS_IPV6_UDP_EX == (1ULL << 17), "RTE_ETH_RSS_IPV6_UDP_EX");
 _Static_assert(RTE_MBUF_F_RX_RSS_HASH == (1ULL << 1), "RTE_MBUF_F_RX_RSS_HASH");
+
+/* The first-cache-line fields the Rust fast path reads in place (`consts::MBUF_OFF_*`). */
+_Static_assert(offsetof(struct rte_mbuf, buf_addr) == 0, "MBUF_OFF_BUF_ADDR");
+_Static_assert(offsetof(struct rte_mbuf, data_off) == 16, "MBUF_OFF_DATA_OFF");
+_Static_assert(offsetof(struct rte_mbuf, nb_segs) == 20, "MBUF_OFF_NB_SEGS");
+_Static_assert(offsetof(struct rte_mbuf, port) == 22, "MBUF_OFF_PORT");
+_Static_assert(offsetof(struct rte_mbuf, ol_flags) == 24, "MBUF_OFF_OL_FLAGS");
+_Static_assert(offsetof(struct rte_mbuf, pkt_len) == 36, "MBUF_OFF_PKT_LEN");
+_Static_assert(offsetof(struct rte_mbuf, data_len) == 40, "MBUF_OFF_DATA_LEN");
+_Static_assert(offsetof(struct rte_mbuf, hash.rss) == 44, "MBUF_OFF_HASH_RSS");
+_Static_assert(sizeof(((struct rte_mbuf *)0)->buf_addr) == 8, "buf_addr is a pointer");
+_Static_assert(sizeof(((struct rte_mbuf *)0)->ol_flags) == 8, "ol_flags is 64-bit");
 _Static_assert(RTE_ETH_LINK_UP == 1, "RTE_ETH_LINK_UP");
 _Static_assert(RTE_MBUF_DEFAULT_BUF_SIZE == 2048 + 128, "RTE_MBUF_DEFAULT_BUF_SIZE");
 _Static_assert(RING_F_SP_ENQ == 0x0001, "RING_F_SP_ENQ");

@@ -43,6 +43,7 @@ uint16_t infersteer_pktmbuf_tailroom(const struct rte_mbuf *m);
 int infersteer_pktmbuf_trim(struct rte_mbuf *m, uint16_t len);
 void infersteer_pktmbuf_reset(struct rte_mbuf *m);
 struct rte_mempool *infersteer_pktmbuf_pool(const struct rte_mbuf *m);
+uint16_t infersteer_pktmbuf_port(const struct rte_mbuf *m);
 
 /* mempool */
 unsigned int infersteer_mempool_avail_count(const struct rte_mempool *mp);

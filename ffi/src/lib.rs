@@ -15,7 +15,11 @@
 //! `rte_mbuf`, `rte_mempool`, `rte_ring`, `rte_hash` and `rte_flow` are incomplete types here:
 //! only pointers to them cross the boundary, and their fields are read through the shim. That
 //! keeps the cache-line-size-dependent layouts (64-byte lines on x86-64, 128 on Debian's
-//! generic arm64 build) out of Rust.
+//! generic arm64 build) out of Rust. The one exception is the handful of `rte_mbuf` fields the
+//! per-packet fast path reads (data pointer and length, port, flags, RSS hash): they sit in
+//! the mbuf's first 64 bytes, whose layout does not depend on the cache-line size, and are read
+//! in place at the offsets in [`consts`] (`MBUF_OFF_*`), which the shim checks against
+//! `offsetof` with `_Static_assert`s, so a different layout fails the build.
 //!
 //! Linking: the libraries pkg-config lists for `libdpdk` (shared). Debian's DPDK loads its
 //! poll-mode drivers (`net_null`, `net_ring`, `net_pcap`, ...) as plugins from [`PMD_DIR`];
@@ -110,6 +114,9 @@ pub mod shim {
         pub fn infersteer_pktmbuf_reset(m: *mut rte_mbuf);
         /// `m->pool`.
         pub fn infersteer_pktmbuf_pool(m: *const rte_mbuf) -> *mut rte_mempool;
+        /// `m->port`: the input port the driver set on receive (`RTE_MBUF_PORT_INVALID`,
+        /// 0xffff, for an mbuf no port filled).
+        pub fn infersteer_pktmbuf_port(m: *const rte_mbuf) -> u16;
         /// `rte_mempool_avail_count`.
         pub fn infersteer_mempool_avail_count(mp: *const rte_mempool) -> c_uint;
         /// `rte_mempool_in_use_count`.
@@ -237,6 +244,22 @@ pub mod consts {
         RTE_ETH_RSS_NONFRAG_IPV4_UDP | RTE_ETH_RSS_NONFRAG_IPV6_UDP | RTE_ETH_RSS_IPV6_UDP_EX;
     /// `RTE_MBUF_F_RX_RSS_HASH`: the mbuf's `hash.rss` holds the NIC's RSS hash.
     pub const RTE_MBUF_F_RX_RSS_HASH: u64 = 1 << 1;
+    /// `offsetof(struct rte_mbuf, buf_addr)` (a `void *`).
+    pub const MBUF_OFF_BUF_ADDR: usize = 0;
+    /// `offsetof(struct rte_mbuf, data_off)` (`u16`).
+    pub const MBUF_OFF_DATA_OFF: usize = 16;
+    /// `offsetof(struct rte_mbuf, nb_segs)` (`u16`).
+    pub const MBUF_OFF_NB_SEGS: usize = 20;
+    /// `offsetof(struct rte_mbuf, port)` (`u16`).
+    pub const MBUF_OFF_PORT: usize = 22;
+    /// `offsetof(struct rte_mbuf, ol_flags)` (`u64`).
+    pub const MBUF_OFF_OL_FLAGS: usize = 24;
+    /// `offsetof(struct rte_mbuf, pkt_len)` (`u32`).
+    pub const MBUF_OFF_PKT_LEN: usize = 36;
+    /// `offsetof(struct rte_mbuf, data_len)` (`u16`).
+    pub const MBUF_OFF_DATA_LEN: usize = 40;
+    /// `offsetof(struct rte_mbuf, hash.rss)` (`u32`).
+    pub const MBUF_OFF_HASH_RSS: usize = 44;
     /// `RTE_ETH_LINK_UP`.
     pub const RTE_ETH_LINK_UP: u8 = 1;
     /// `RTE_MBUF_DEFAULT_BUF_SIZE`: 2048 bytes of data room plus the 128-byte headroom.

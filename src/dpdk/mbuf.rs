@@ -85,19 +85,62 @@ impl Mbuf {
         self.0.as_ptr()
     }
 
+    /// Reads the first-cache-line field of type `T` at byte `offset` (one of
+    /// `sys::consts::MBUF_OFF_*`) in place: the per-packet accessors below inline to a load
+    /// instead of a call into the C shim.
+    ///
+    /// # Safety
+    /// `offset` must be the `offsetof` of an `rte_mbuf` field of type `T` (the shim's
+    /// `_Static_assert`s pin the `MBUF_OFF_*` constants to the C layout).
+    #[inline(always)]
+    unsafe fn field<T: Copy>(&self, offset: usize) -> T {
+        // SAFETY: the mbuf is live (type invariant) and, by the caller's contract, a `T` sits
+        // at `offset`, naturally aligned because `rte_mbuf` is cache-line aligned and its C
+        // layout aligns every field. Nothing writes it while `&self` is held (refcount 1, we
+        // own it; DPDK wrote it before handing the mbuf over).
+        unsafe { self.0.as_ptr().cast::<u8>().add(offset).cast::<T>().read() }
+    }
+
     /// The packet bytes of the first segment (`rte_pktmbuf_mtod`, `data_len` long). A frame
     /// longer than one buffer continues in chained segments: see [`Mbuf::segments`].
     #[inline]
     pub fn data(&self) -> &[u8] {
-        // SAFETY: by the type invariant the mbuf is live; `mtod` points at `data_len`
-        // initialised bytes inside its buffer, which stays put while `self` is borrowed.
+        // SAFETY: by the type invariant the mbuf is live; `buf_addr + data_off` (what
+        // `rte_pktmbuf_mtod` computes) points at `data_len` initialised bytes inside its
+        // buffer, which stays put while `self` is borrowed. The offsets name a `void *` and
+        // two `u16`s.
         unsafe {
-            let ptr = sys::infersteer_pktmbuf_data(self.0.as_ptr());
-            let len = usize::from(sys::infersteer_pktmbuf_data_len(self.0.as_ptr()));
-            if ptr.is_null() || len == 0 {
+            let base: *mut u8 = self.field(sys::consts::MBUF_OFF_BUF_ADDR);
+            let off: u16 = self.field(sys::consts::MBUF_OFF_DATA_OFF);
+            let len: u16 = self.field(sys::consts::MBUF_OFF_DATA_LEN);
+            if base.is_null() || len == 0 {
                 return &[];
             }
-            core::slice::from_raw_parts(ptr, len)
+            core::slice::from_raw_parts(base.add(usize::from(off)), usize::from(len))
+        }
+    }
+
+    /// Hints the CPU to load the first cache line of the packet bytes (`rte_prefetch0` of
+    /// `mtod`), so that parsing a burst does not wait on one cache miss per frame. Reads only
+    /// the mbuf's header; a no-op on targets without a prefetch hint here.
+    #[inline]
+    pub fn prefetch_data(&self) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            // SAFETY: `buf_addr` is a `void *` and `data_off` a `u16` at these offsets; the
+            // address is only computed (wrapping), never dereferenced here.
+            let ptr = unsafe {
+                let base: *const u8 = self.field(sys::consts::MBUF_OFF_BUF_ADDR);
+                let off: u16 = self.field(sys::consts::MBUF_OFF_DATA_OFF);
+                base.wrapping_add(usize::from(off))
+            };
+            // SAFETY: a prefetch is a hint: it never faults, whatever the address, and has no
+            // effect on memory; SSE is part of the x86-64 baseline.
+            unsafe {
+                core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>(
+                    ptr.cast::<i8>(),
+                )
+            };
         }
     }
 
@@ -107,51 +150,60 @@ impl Mbuf {
         // SAFETY: as in `data`; the reference count is 1 (type invariant) and `&mut self` is
         // exclusive, so no one else reads or writes these bytes meanwhile.
         unsafe {
-            let ptr = sys::infersteer_pktmbuf_data(self.0.as_ptr());
-            let len = usize::from(sys::infersteer_pktmbuf_data_len(self.0.as_ptr()));
-            if ptr.is_null() || len == 0 {
+            let base: *mut u8 = self.field(sys::consts::MBUF_OFF_BUF_ADDR);
+            let off: u16 = self.field(sys::consts::MBUF_OFF_DATA_OFF);
+            let len: u16 = self.field(sys::consts::MBUF_OFF_DATA_LEN);
+            if base.is_null() || len == 0 {
                 return &mut [];
             }
-            core::slice::from_raw_parts_mut(ptr, len)
+            core::slice::from_raw_parts_mut(base.add(usize::from(off)), usize::from(len))
         }
     }
 
     /// Bytes in the first segment.
     #[inline]
     pub fn data_len(&self) -> u16 {
-        // SAFETY: reads a field of a live mbuf (type invariant).
-        unsafe { sys::infersteer_pktmbuf_data_len(self.0.as_ptr()) }
+        // SAFETY: `data_len` is a `u16` at this offset.
+        unsafe { self.field(sys::consts::MBUF_OFF_DATA_LEN) }
     }
 
     /// Bytes in the whole packet (all segments).
     #[inline]
     pub fn pkt_len(&self) -> u32 {
-        // SAFETY: reads a field of a live mbuf (type invariant).
-        unsafe { sys::infersteer_pktmbuf_pkt_len(self.0.as_ptr()) }
+        // SAFETY: `pkt_len` is a `u32` at this offset.
+        unsafe { self.field(sys::consts::MBUF_OFF_PKT_LEN) }
     }
 
     /// Number of chained segments (1 for a frame that fits one buffer).
     #[inline]
     pub fn segments(&self) -> u16 {
-        // SAFETY: reads a field of a live mbuf (type invariant).
-        unsafe { sys::infersteer_pktmbuf_nb_segs(self.0.as_ptr()) }
+        // SAFETY: `nb_segs` is a `u16` at this offset.
+        unsafe { self.field(sys::consts::MBUF_OFF_NB_SEGS) }
     }
 
     /// The NIC's RSS hash, when the driver set `RTE_MBUF_F_RX_RSS_HASH`.
     #[inline]
     pub fn rss_hash(&self) -> Option<u32> {
-        let mut hash = 0u32;
-        // SAFETY: reads two fields of a live mbuf (type invariant); `hash` is a valid `u32`
-        // out-pointer for the call's duration.
-        let set = unsafe { sys::infersteer_pktmbuf_rss_hash(self.0.as_ptr(), &mut hash) };
-        (set != 0).then_some(hash)
+        if self.ol_flags() & sys::consts::RTE_MBUF_F_RX_RSS_HASH == 0 {
+            return None;
+        }
+        // SAFETY: `hash.rss` is a `u32` at this offset.
+        Some(unsafe { self.field(sys::consts::MBUF_OFF_HASH_RSS) })
+    }
+
+    /// The input port the driver recorded on receive (`m->port`); `0xffff`
+    /// (`RTE_MBUF_PORT_INVALID`) for an mbuf no port filled, e.g. one from [`Mempool::alloc`](super::Mempool::alloc).
+    #[inline]
+    pub fn port(&self) -> u16 {
+        // SAFETY: `port` is a `u16` at this offset.
+        unsafe { self.field(sys::consts::MBUF_OFF_PORT) }
     }
 
     /// The offload flags (`ol_flags`, `RTE_MBUF_F_*`).
     #[inline]
     pub fn ol_flags(&self) -> u64 {
-        // SAFETY: reads a field of a live mbuf (type invariant).
-        unsafe { sys::infersteer_pktmbuf_ol_flags(self.0.as_ptr()) }
+        // SAFETY: `ol_flags` is a `u64` at this offset.
+        unsafe { self.field(sys::consts::MBUF_OFF_OL_FLAGS) }
     }
 
     /// Bytes free after the data in the last segment.
@@ -371,6 +423,23 @@ impl MbufBurst {
             next: 0,
             end,
         }
+    }
+
+    /// Lends the mbufs to `run` as a slice, with the burst marked empty meanwhile: if `run`
+    /// panics they are leaked, never freed (the pipeline may already have published some of
+    /// them in GPU-queue descriptors). They are the burst's again when `run` returns.
+    #[inline]
+    pub(crate) fn lend<R>(&mut self, run: impl FnOnce(&[Mbuf]) -> R) -> R {
+        let n = self.len;
+        self.len = 0;
+        // SAFETY: `slots[..n]` are initialised (struct invariant, `n` read before clearing
+        // `len`) and `MaybeUninit<Mbuf>` has `Mbuf`'s layout. `self` is exclusively borrowed
+        // for the whole call and `run` cannot reach it, so nothing moves or frees the slots
+        // while the slice lives.
+        let mbufs = unsafe { core::slice::from_raw_parts(self.slots.as_ptr().cast::<Mbuf>(), n) };
+        let r = run(mbufs);
+        self.len = n;
+        r
     }
 
     /// Start of the slot array as DPDK's `struct rte_mbuf **`.

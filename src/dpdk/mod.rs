@@ -17,6 +17,12 @@
 //!   burst; whatever a burst still holds is freed in one `rte_pktmbuf_free_bulk` call.
 //! - **No panic.** Failing calls return [`DpdkError`], naming the DPDK call and its errno.
 //!
+//! - **The pipeline runs on mbufs.** [`Mbuf`] implements [`Frame`](crate::pipeline::Frame);
+//!   [`process_mbufs`] runs a burst through a [`Pipeline`](crate::pipeline::Pipeline) and
+//!   carries out its verdicts (admitted mbufs move into GPU-queue descriptors, drops are freed
+//!   in bulk, host-bound ones go to a TX burst), and [`MbufConsumer`] frees the mbufs of a GPU
+//!   queue's descriptors after a worker saw them.
+//!
 //! Running without a NIC: start the EAL with `-l 0 --no-huge --no-pci --no-shconf` and virtual
 //! devices (`--vdev net_null0`, or [`Port::create_vdev`] at run time). DPDK 22.11 rejects
 //! `--in-memory` together with `--no-huge` ("--legacy-mem is not compatible with
@@ -49,6 +55,7 @@ mod error;
 mod flow;
 mod mbuf;
 mod mempool;
+mod pipeline;
 mod port;
 mod ring;
 
@@ -57,6 +64,7 @@ pub use error::{rte_errno, DpdkError};
 pub use flow::{FiveTuple, FlowOffload, FlowRule, L4Proto};
 pub use mbuf::{Drain, Mbuf, MbufBurst, RxBurst, MAX_BURST};
 pub use mempool::{Mempool, MempoolConfig};
+pub use pipeline::{process_mbufs, BurstOutcome, MbufConsumer};
 pub use port::{LinkStatus, Port, PortConfig, PortStats, RxQueue, TxQueue, MAX_QUEUES};
 pub use ring::{MbufRing, Ring, RingConsumer, RingProducer, RingSync};
 

@@ -1,0 +1,319 @@
+//! The burst pipeline over DPDK mbufs: [`Mbuf`] is a [`Frame`], [`process_mbufs`] runs one RX
+//! burst through a [`Pipeline`] and carries out its verdicts on the mbufs, and
+//! [`MbufConsumer`] is the consuming end of a GPU queue whose descriptors own mbufs.
+//!
+//! # Who owns an mbuf, and when
+//!
+//! | verdict                 | after [`process_mbufs`]                                         |
+//! |-------------------------|-----------------------------------------------------------------|
+//! | [`Verdict::Gpu`]        | owned by its descriptor (`packet` = [`Mbuf::into_handle`]); the [`MbufConsumer`] of that queue frees it |
+//! | [`Verdict::Drop`]       | freed, with the burst's other drops, in one `rte_pktmbuf_free_bulk` |
+//! | [`Verdict::Host`], [`Verdict::Terminate`] | appended to the caller's `host` burst, in arrival order, to transmit or hand on (a frame that does not fit is freed and counted in [`BurstOutcome::host_overflow`]) |
+//!
+//! A descriptor the GPU queue refuses (full ring) never reaches the consumer: the pipeline
+//! turns that frame's verdict into `Drop(QueueFull)` before it returns, so the verdict array
+//! is final and the mbuf is freed with the drops.
+//!
+//! The descriptor is published (the ring's Release store) inside
+//! [`Pipeline::process_burst`], after the pipeline's last read of any frame, so a consumer on
+//! another core may free an admitted mbuf before [`process_mbufs`] returns; from then on
+//! `process_mbufs` only forgets its pointer, never dereferences it. If `process_burst` were to
+//! panic, the burst's mbufs are leaked rather than freed (some may already belong to
+//! descriptors): a leak, never a double free.
+//!
+//! ```no_run
+//! # use infersteer::dpdk::{process_mbufs, MbufBurst, MbufConsumer, RxQueue, TxQueue};
+//! # use infersteer::pipeline::{Pipeline, Verdict};
+//! # use infersteer::queue::BatchPolicy;
+//! # fn run(pipeline: &mut Pipeline, rx: &mut RxQueue<'_>, tx: &mut TxQueue<'_>,
+//! #        gpu: &mut [MbufConsumer], now_ns: u64) {
+//! let (mut burst, mut host) = (MbufBurst::new(), MbufBurst::new());
+//! let mut verdicts = [Verdict::Host; 32];
+//! rx.rx_burst(&mut burst);
+//! let outcome = process_mbufs(pipeline, &mut burst, now_ns, &mut verdicts, &mut host);
+//! tx.tx_burst(&mut host); // what the NIC does not take stays in `host`
+//! host.clear(); // ... and is freed here (or kept for a retry)
+//! for queue in gpu.iter_mut() {
+//!     queue.poll(BatchPolicy::new(32, 0), now_ns, |descs, mbufs| {
+//!         // "Process" the requests; the mbufs are freed in bulk when this returns.
+//!         let _ = (descs, mbufs);
+//!     });
+//! }
+//! # let _ = outcome;
+//! # }
+//! ```
+
+use core::fmt;
+use std::sync::Arc;
+
+use super::mbuf::{Mbuf, MbufBurst, MAX_BURST};
+use crate::pipeline::{Frame, InFlight, Pipeline, Verdict};
+use crate::queue::{BatchPolicy, Consumer, Descriptor};
+
+impl Frame for Mbuf {
+    /// The first segment's bytes ([`Mbuf::data`]); a chained frame is seen up to its first
+    /// segment's end.
+    #[inline]
+    fn bytes(&self) -> &[u8] {
+        self.data()
+    }
+
+    #[inline]
+    fn rss_hash(&self) -> Option<u32> {
+        Mbuf::rss_hash(self)
+    }
+
+    #[inline]
+    fn port(&self) -> u16 {
+        Mbuf::port(self)
+    }
+
+    /// The mbuf's address. Only a [`Verdict::Gpu`] turns it into ownership (the descriptor's);
+    /// [`process_mbufs`] then forgets its own copy.
+    #[inline]
+    fn handle(&self) -> u64 {
+        self.as_ptr() as usize as u64
+    }
+}
+
+/// What [`process_mbufs`] did with one burst.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct BurstOutcome {
+    /// Frames the pipeline processed (the whole burst).
+    pub processed: usize,
+    /// Mbufs now owned by GPU-queue descriptors.
+    pub to_gpu: usize,
+    /// Mbufs appended to the `host` burst ([`Verdict::Host`] and [`Verdict::Terminate`]).
+    pub to_host: usize,
+    /// Mbufs freed because their verdict was [`Verdict::Drop`] (`queue_full` included).
+    pub dropped: usize,
+    /// Mbufs freed because their verdict was `Host` or `Terminate` but the `host` burst was
+    /// full (the caller did not empty it between bursts). The pipeline counted them as
+    /// host-bound.
+    pub host_overflow: usize,
+}
+
+/// Runs one burst of mbufs through `pipeline` at `now_ns` and carries out the verdicts:
+/// `Gpu` mbufs move into their descriptors, `Drop`s are freed in one bulk call, `Host` and
+/// `Terminate` mbufs are appended to `host` in arrival order. `burst` is empty afterwards.
+///
+/// `verdicts[i]` is frame `i`'s final verdict (for `i < processed`); the `k`-th mbuf appended
+/// to `host` is the `k`-th frame whose verdict is `Host` or `Terminate`, so a caller that
+/// needs the [`TlsHint`](crate::verdict::TlsHint) pairs them up in that order. Pass an empty
+/// `host` burst (transmit or hand on what it holds between calls): what does not fit is freed
+/// and counted in [`BurstOutcome::host_overflow`].
+///
+/// No allocation: the frame references live in a stack array of [`MAX_BURST`].
+pub fn process_mbufs(
+    pipeline: &mut Pipeline,
+    burst: &mut MbufBurst,
+    now_ns: u64,
+    verdicts: &mut [Verdict; MAX_BURST],
+    host: &mut MbufBurst,
+) -> BurstOutcome {
+    let len = burst.len();
+    if len == 0 {
+        return BurstOutcome::default();
+    }
+    // The pipeline's run. The burst lends the mbufs: should the pipeline panic, they are
+    // leaked (some may already belong to published descriptors), never freed twice.
+    let done = burst.lend(|mbufs| {
+        let Some(first) = mbufs.first() else {
+            return 0;
+        };
+        let mut frames: [&Mbuf; MAX_BURST] = [first; MAX_BURST];
+        for (f, m) in frames.iter_mut().zip(mbufs) {
+            m.prefetch_data();
+            *f = m;
+        }
+        // `process_burst` takes at most `BURST_SIZE` frames (a build-time setting that may
+        // be below 32): feed it until the burst is done.
+        let mut done = 0usize;
+        while done < len {
+            let (Some(f), Some(v)) = (frames.get(done..len), verdicts.get_mut(done..len)) else {
+                break;
+            };
+            let n = pipeline.process_burst(f, now_ns, v);
+            if n == 0 {
+                break;
+            }
+            done += n;
+        }
+        done
+    });
+
+    // Carry out the verdicts. Nothing below can panic; admitted mbufs are only forgotten.
+    let mut drops = MbufBurst::new();
+    let mut rest = MbufBurst::new();
+    let mut out = BurstOutcome {
+        processed: done,
+        ..BurstOutcome::default()
+    };
+    for (i, m) in burst.drain().enumerate() {
+        let verdict = if i < done {
+            verdicts.get(i).copied()
+        } else {
+            None
+        };
+        match verdict {
+            Some(Verdict::Gpu { .. }) => {
+                // The descriptor holds this mbuf's address: ownership moved with it.
+                let _ = m.into_handle();
+                out.to_gpu += 1;
+            }
+            Some(Verdict::Drop(_)) => {
+                out.dropped += 1;
+                // At most 32 mbufs: `drops` always has room (`drop` would free it anyway).
+                if let Err(m) = drops.push(m) {
+                    drop(m);
+                }
+            }
+            Some(Verdict::Host | Verdict::Terminate(_)) => match host.push(m) {
+                Ok(()) => out.to_host += 1,
+                Err(m) => {
+                    out.host_overflow += 1;
+                    if let Err(m) = drops.push(m) {
+                        drop(m);
+                    }
+                }
+            },
+            // Not processed (cannot happen: the pipeline takes at least one frame per call):
+            // back into the caller's burst, untouched.
+            None => {
+                if let Err(m) = rest.push(m) {
+                    drop(m);
+                }
+            }
+        }
+    }
+    if !rest.is_empty() {
+        *burst = rest;
+    }
+    drop(drops); // one `rte_pktmbuf_free_bulk`
+    out
+}
+
+/// The consuming end of a GPU queue whose descriptors own mbufs (put there by
+/// [`process_mbufs`]): pops batches, lets a worker read them, then frees the mbufs in bulk
+/// and gives the tenants' in-flight slots back ([`InFlight::release`]).
+///
+/// Dropping it frees the mbufs of every descriptor still in the queue (do that before the
+/// mempool and the EAL go). Descriptors with `packet == 0` (frames that were not mbufs, e.g. a
+/// first flight fed from a byte slice) carry no mbuf; their in-flight slot is still released.
+pub struct MbufConsumer {
+    queue: Consumer<Descriptor>,
+    inflight: Arc<InFlight>,
+    scratch: [Descriptor; MAX_BURST],
+    consumed: u64,
+}
+
+impl MbufConsumer {
+    /// Wraps the consuming end of a GPU queue.
+    ///
+    /// # Safety
+    ///
+    /// Every descriptor that ever enters this queue must carry in `packet` either 0 or the
+    /// handle of an mbuf whose ownership moved into the descriptor: a [`Verdict::Gpu`] frame
+    /// of [`process_mbufs`], or [`Mbuf::into_handle`], each handle enqueued once. In
+    /// particular the queue's producer must not serve a pipeline fed other frames with
+    /// non-zero handles (e.g. [`RawFrame`](crate::pipeline::RawFrame)s with buffer indices).
+    pub unsafe fn new(queue: Consumer<Descriptor>, inflight: Arc<InFlight>) -> Self {
+        Self {
+            queue,
+            inflight,
+            scratch: [Descriptor::EMPTY; MAX_BURST],
+            consumed: 0,
+        }
+    }
+
+    /// One polling step: pops every batch `policy` says is due at `now_ns` (at most
+    /// [`MAX_BURST`] descriptors each, and a ring's capacity worth in all), hands each to
+    /// `work` with the mbufs of its descriptors (in order, skipping `packet == 0`), then frees
+    /// those mbufs in one bulk call and releases the in-flight slots. Returns the number of
+    /// descriptors consumed. No allocation.
+    pub fn poll<W: FnMut(&[Descriptor], &[Mbuf])>(
+        &mut self,
+        policy: BatchPolicy,
+        now_ns: u64,
+        mut work: W,
+    ) -> usize {
+        let budget = self.queue.capacity();
+        let mut total = 0usize;
+        while total < budget {
+            let n = self.queue.pop_batch(&mut self.scratch, policy, now_ns);
+            if n == 0 {
+                break;
+            }
+            self.finish(n, &mut work);
+            total += n;
+        }
+        total
+    }
+
+    /// Frees the first `n` descriptors of `scratch` after `work` saw them.
+    fn finish<W: FnMut(&[Descriptor], &[Mbuf])>(&mut self, n: usize, work: &mut W) {
+        let batch = self.scratch.get(..n).unwrap_or(&[]);
+        let mut mbufs = MbufBurst::new();
+        for d in batch {
+            // SAFETY: by `new`'s contract `d.packet` is 0 or the handle of an mbuf owned by
+            // this descriptor; the ring pops each descriptor once (FIFO, nothing duplicated),
+            // so each handle is turned back into an `Mbuf` exactly once, here.
+            if let Some(m) = unsafe { Mbuf::from_handle(d.packet) } {
+                // `n <= MAX_BURST`, so there is room; `drop` would free it otherwise.
+                if let Err(m) = mbufs.push(m) {
+                    drop(m);
+                }
+            }
+        }
+        work(batch, mbufs.as_slice());
+        drop(mbufs); // one `rte_pktmbuf_free_bulk`
+                     // Give the in-flight slots back, one atomic per run of the same tenant.
+        let mut run: Option<(u32, u32)> = None;
+        for d in batch {
+            run = match run {
+                Some((t, k)) if t == d.tenant => Some((t, k + 1)),
+                Some((t, k)) => {
+                    self.inflight.release(t, k);
+                    Some((d.tenant, 1))
+                }
+                None => Some((d.tenant, 1)),
+            };
+        }
+        if let Some((t, k)) = run {
+            self.inflight.release(t, k);
+        }
+        self.consumed += n as u64;
+    }
+
+    /// Descriptors waiting in the queue.
+    pub fn len(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// Whether the queue is empty.
+    pub fn is_empty(&self) -> bool {
+        self.queue.is_empty()
+    }
+
+    /// Descriptors consumed (and mbufs freed) so far.
+    pub fn consumed(&self) -> u64 {
+        self.consumed
+    }
+}
+
+impl Drop for MbufConsumer {
+    fn drop(&mut self) {
+        // Free what is queued now: with a zero wait every batch is due, and one poll takes up
+        // to a ring's capacity.
+        self.poll(BatchPolicy::new(MAX_BURST, 0), u64::MAX, |_, _| {});
+    }
+}
+
+impl fmt::Debug for MbufConsumer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MbufConsumer")
+            .field("queue", &self.queue)
+            .field("consumed", &self.consumed)
+            .finish()
+    }
+}
