@@ -529,25 +529,24 @@ impl Pipeline {
             _ => return 0,
         };
 
-        // 1. Parse, and the flow key and hash of every frame.
+        // 1. Parse, and the flow key and hash of every frame (zipped iterators: no index
+        // checks in the loop).
         let mut stage: [Stage; BURST_SIZE] = [const { Stage::Done }; BURST_SIZE];
-        for (i, f) in frames.iter().enumerate() {
-            let (Some(summary), Some(v), Some(st), Some(key), Some(hash), Some(t)) = (
-                self.summaries.get_mut(i),
-                verdicts.get_mut(i),
-                stage.get_mut(i),
-                self.keys.get_mut(i),
-                self.hashes.get_mut(i),
-                self.tenants.get_mut(i),
-            ) else {
-                continue;
-            };
+        let per_frame = frames
+            .iter()
+            .zip(self.summaries.iter_mut())
+            .zip(verdicts.iter_mut())
+            .zip(stage.iter_mut())
+            .zip(self.keys.iter_mut())
+            .zip(self.hashes.iter_mut())
+            .zip(self.tenants.iter_mut());
+        for ((((((f, summary), v), st), key), hash), t) in per_frame {
             *t = None;
-            if wire::parse_frame_into(f.bytes(), summary).is_err() {
+            let bytes = f.bytes();
+            if wire::parse_frame_into(bytes, summary).is_err() {
                 *v = Verdict::Drop(DropReason::Malformed);
                 continue;
             }
-            let bytes = f.bytes();
             let Some((k, h)) = FlowKey::from_frame_hashed(bytes, summary, f.port()) else {
                 *v = Verdict::Drop(DropReason::NotIp);
                 continue;

@@ -1,9 +1,13 @@
-//! Longest-prefix match over IPv4 and IPv6 source prefixes, built once at setup.
+//! Longest-prefix match over IPv4 and IPv6 source prefixes, built once at setup; lookups
+//! allocate nothing and cannot panic.
 //!
-//! One exact-match hash table per prefix length that occurs in the configuration, probed from
-//! the longest length down; the first hit is the longest match. A lookup costs one probe per
-//! distinct length (configurations use a handful: /16, /24, /32, /48, /64 …), allocates nothing
-//! and cannot panic.
+//! - IPv4: [`Lpm4`], DIR-24-8 as in DPDK's `rte_lpm` (Gupta, Lin and McKeown, "Routing lookups
+//!   in hardware at memory access speeds", INFOCOM 1998): a table indexed by the address's top
+//!   24 bits, whose entries either hold the answer or point to a 256-entry group for prefixes
+//!   longer than /24. One load, sometimes two. The 2^24-entry table is allocated zeroed (the
+//!   kernel maps untouched pages lazily), so only the pages the prefixes cover use memory.
+//! - IPv6: [`Lpm`], one exact-match hash table per prefix length present, probed from the
+//!   longest length down (configurations use a handful: /32, /48, /56, /64, /128).
 #![forbid(unsafe_code)]
 
 use alloc::vec::Vec;
@@ -46,6 +50,8 @@ impl Address for u128 {
 /// Why a prefix could not be added.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum LpmError {
+    /// More prefixes longer than /24 in distinct /24 blocks than [`MAX_TBL8_GROUPS`].
+    TooManyLongPrefixes,
     /// The length exceeds the address width.
     LengthTooLong,
     /// Bits set after the prefix length (e.g. `10.0.0.1/8`).
@@ -115,6 +121,96 @@ impl<A: Address> Lpm<A> {
     }
 }
 
+/// Most /24 blocks that hold prefixes longer than /24 (each takes a 1 KiB group).
+pub(crate) const MAX_TBL8_GROUPS: usize = 1 << 16;
+
+/// Entry flag: the entry points to a tbl8 group.
+const EXT: u32 = 1 << 31;
+
+/// IPv4 longest-prefix match, DIR-24-8. Entries: 0 = no prefix, `value + 1` = a prefix's value,
+/// `EXT | group` = look in tbl8 group `group`.
+#[derive(Clone, Debug)]
+pub(crate) struct Lpm4 {
+    tbl24: Vec<u32>,
+    tbl8: Vec<u32>,
+}
+
+impl Lpm4 {
+    /// Builds the table from `(prefix, length, value)` entries (values below `2^31 - 1`).
+    ///
+    /// # Errors
+    ///
+    /// The index of the first bad entry and what is wrong with it.
+    pub(crate) fn build(entries: &[(u32, u8, u32)]) -> Result<Self, (usize, LpmError)> {
+        // Check, and find duplicates, with the hash-per-length table (setup only).
+        Lpm::<u32>::build(entries)?;
+        if entries.is_empty() {
+            return Ok(Self {
+                tbl24: Vec::new(),
+                tbl8: Vec::new(),
+            });
+        }
+        // Shortest first: a longer prefix overwrites the entries of a shorter one it lies in.
+        let mut order: Vec<usize> = (0..entries.len()).collect();
+        order.sort_by_key(|&i| entries.get(i).map_or(0, |e| e.1));
+        let mut tbl24 = alloc::vec![0u32; 1 << 24];
+        let mut tbl8: Vec<u32> = Vec::new();
+        for i in order {
+            let Some(&(addr, len, value)) = entries.get(i) else {
+                continue;
+            };
+            let v = value.min(EXT - 2) + 1;
+            if len <= 24 {
+                let first = (addr >> 8) as usize;
+                let count = 1usize << (24 - u32::from(len));
+                for e in tbl24.iter_mut().skip(first).take(count) {
+                    if *e & EXT != 0 {
+                        // A group made for a longer prefix cannot exist yet (shortest first).
+                        continue;
+                    }
+                    *e = v;
+                }
+            } else {
+                let Some(e) = tbl24.get_mut((addr >> 8) as usize) else {
+                    continue;
+                };
+                let group = if *e & EXT != 0 {
+                    (*e & !EXT) as usize
+                } else {
+                    let g = tbl8.len() / 256;
+                    if g >= MAX_TBL8_GROUPS {
+                        return Err((i, LpmError::TooManyLongPrefixes));
+                    }
+                    // The group starts with what the /24 entry said (a shorter prefix or none).
+                    tbl8.resize(tbl8.len() + 256, *e);
+                    *e = EXT | g as u32;
+                    g
+                };
+                let first = group * 256 + (addr & 0xff) as usize;
+                let count = 1usize << (32 - u32::from(len));
+                for e in tbl8.iter_mut().skip(first).take(count) {
+                    *e = v;
+                }
+            }
+        }
+        Ok(Self { tbl24, tbl8 })
+    }
+
+    /// The value of the longest prefix containing `addr`.
+    #[inline(always)]
+    pub(crate) fn lookup(&self, addr: u32) -> Option<u32> {
+        let e = *self.tbl24.get((addr >> 8) as usize)?;
+        let e = if e & EXT != 0 {
+            *self
+                .tbl8
+                .get(((e & !EXT) as usize) * 256 + (addr & 0xff) as usize)?
+        } else {
+            e
+        };
+        e.checked_sub(1)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,6 +249,36 @@ mod tests {
             Lpm::build(&[(v4([10, 0, 0, 0]), 8, 1), (v4([10, 0, 0, 0]), 8, 2)]).unwrap_err(),
             (1, LpmError::Duplicate(1))
         );
+    }
+
+    #[test]
+    fn dir_24_8_agrees_with_the_hash_per_length_table() {
+        let mut r = 0x1234_5678u64;
+        let mut next = || {
+            r ^= r << 13;
+            r ^= r >> 7;
+            r ^= r << 17;
+            r
+        };
+        for _ in 0..6 {
+            let mut entries = Vec::new();
+            let mut seen = std::collections::HashSet::new();
+            for v in 0..200u32 {
+                let len = [0u8, 8, 12, 16, 20, 23, 24, 25, 28, 30, 31, 32][(next() % 12) as usize];
+                let a = (0x0A00_0000 | (next() as u32 & 0x0003_FFFF)).masked(len);
+                if seen.insert((a, len)) {
+                    entries.push((a, len, v));
+                }
+            }
+            let slow = Lpm::build(&entries).unwrap();
+            let fast = Lpm4::build(&entries).unwrap();
+            for _ in 0..3000 {
+                let a = 0x0A00_0000 | (next() as u32 & 0x0003_FFFF);
+                assert_eq!(fast.lookup(a), slow.lookup(a), "{a:#x}");
+            }
+            assert_eq!(fast.lookup(0x0B00_0000), slow.lookup(0x0B00_0000));
+        }
+        assert!(Lpm4::build(&[]).unwrap().lookup(1).is_none());
     }
 
     #[test]

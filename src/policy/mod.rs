@@ -194,7 +194,7 @@ pub struct PolicyTable {
     /// VLAN id → tenant + 1 (0: none).
     vlans: Vec<u32>,
     vnis: Table<u32, u32>,
-    v4: Lpm<u32>,
+    v4: lpm::Lpm4,
     v6: Lpm<u128>,
     sni_exact: NameTable,
     /// Wildcard suffixes, stored with their leading dot (`.tenant.example`).
@@ -501,10 +501,11 @@ impl PolicyTable {
                 LpmError::LengthTooLong => Problem::OutOfRange,
                 LpmError::HostBitsSet => Problem::HostBitsSet,
                 LpmError::Duplicate(o) => Problem::DuplicateOf { other: o as usize },
+                LpmError::TooManyLongPrefixes => Problem::TooMany,
             };
             err(t, F::Prefixes, Some(item), problem)
         };
-        let v4 = Lpm::build(&v4).map_err(|e| lpm_err(&v4_at, e))?;
+        let v4 = lpm::Lpm4::build(&v4).map_err(|e| lpm_err(&v4_at, e))?;
         let v6 = Lpm::build(&v6).map_err(|e| lpm_err(&v6_at, e))?;
 
         Ok(Self {
@@ -660,13 +661,18 @@ impl PolicyTable {
         left
     }
 
-    #[inline(never)]
+    #[inline(always)]
     fn by_source(&self, t: &Trusted<'_>) -> Option<u32> {
         match t.src {
             Some(Source::V4(a)) => self.v4.lookup(a),
-            Some(Source::V6(a)) => self.v6.lookup(u128::from_be_bytes(a)),
+            Some(Source::V6(a)) => self.by_v6(a),
             None => None,
         }
+    }
+
+    #[inline(never)]
+    fn by_v6(&self, a: [u8; 16]) -> Option<u32> {
+        self.v6.lookup(u128::from_be_bytes(a))
     }
 
     /// The tenant a claimed identity names, if any.
