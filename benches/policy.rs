@@ -13,10 +13,32 @@
 //!   `PolicerBank` (one timestamp per burst): the packet token bucket alone, the bucket plus the
 //!   RFC 2698 trTCM on bytes, and a plain floating-point token bucket as the peer.
 //!
-//! DPDK's `rte_hash` and `rte_meter` become peers here once the DPDK bindings are in use by
-//! this bench; until then the peers are hashbrown and a plain token bucket.
+//! With `--features dpdk` DPDK 22.11 joins as a third peer (the EAL is started once per bench
+//! process, before the first measurement, with `-l 0 --no-huge -m 1024 --no-pci --no-shconf`,
+//! so every peer runs on the main lcore's pinned thread):
 //!
-//! Run: `cargo bench --bench policy` (then `scripts/bench-table.py policy`).
+//! - `rte_hash` in `policy/resolve_vni_{1k,1m}`: an `rte_hash` (cuckoo, key_len 4, DPDK's
+//!   default hash function `rte_hash_crc`, i.e. CRC32-C, with the CPU's CRC32 instructions
+//!   where it has them) holding the same VNIs, the tenant stored as the
+//!   `rte_hash_add_key_data` value. It has as many slots as the hashbrown peer (`entries` =
+//!   the next power of two of 8/7 x the keys, about 50% full), so no cuckoo insert fails. Per
+//!   burst the same `Trusted` array is built, its VNIs gathered and looked up with one
+//!   `rte_hash_lookup_bulk_data` of 32 keys (DPDK's pipelined bulk path); hits are read from
+//!   the hit mask. 4-byte keys get no specialised compare in 22.11 (`memcmp` per candidate).
+//! - `rte_meter_trtcm` in `policy/police`: DPDK's RFC 2698 trTCM (`rte_meter_trtcm_*`), one
+//!   shared profile with the rates of `infersteer_bucket_trtcm`'s byte meter (CIR 1 GB/s, CBS
+//!   1 MB, PIR 2 GB/s, PBS 2 MB) and one meter per tenant (1,024), colour-blind check per
+//!   packet. The bench's `now` (one timestamp per burst) is converted to TSC cycles once per
+//!   burst (`rte_get_tsc_hz`), from a base read after the meters were configured, so all peers
+//!   see the same simulated clock. DPDK's check is `static inline` in C and is reached through
+//!   the out-of-line shim `infersteer_meter_trtcm_rfc2698_color_blind_check` (no cross-language
+//!   inlining), so its time includes one C call per packet. It is the byte meter alone: unlike
+//!   `infersteer_bucket_trtcm` it has no packet bucket in front.
+//!
+//! Without the feature the peers are hashbrown and a plain token bucket only.
+//!
+//! Run: `cargo bench --bench policy` (then `scripts/bench-table.py policy`), or
+//! `cargo bench --features dpdk --bench policy` with the DPDK peers.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
@@ -98,6 +120,10 @@ fn config(
 }
 
 fn resolve_groups(c: &mut Criterion) {
+    // Start DPDK before the first measurement: the EAL pins this thread to lcore 0, and every
+    // peer should run under the same affinity.
+    #[cfg(feature = "dpdk")]
+    rte::eal();
     // `cargo bench` passes `--bench`; in test mode (`cargo test --bench policy`, also run under
     // qemu for aarch64) the big tables shrink so that the setup stays quick.
     let full = std::env::args().any(|a| a == "--bench");
@@ -152,6 +178,36 @@ fn resolve_groups(c: &mut Criterion) {
                 black_box(&mut out2);
             })
         });
+        #[cfg(feature = "dpdk")]
+        {
+            let pairs: Vec<(u32, u32)> = vnis
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (*v, (i % tenants) as u32))
+                .collect();
+            let hash = rte::Hash::new(&format!("vni_{label}"), &pairs);
+            // Sanity: it agrees with the other two, hits and misses.
+            let mut got = [None; BURST_SIZE];
+            hash.lookup_burst(&keys[0], &mut got);
+            for (k, g) in keys[0].iter().zip(&got) {
+                assert_eq!(*g, map.get(k).copied());
+            }
+            let mut miss = keys[0];
+            miss[3] = rte::NO_VNI;
+            hash.lookup_burst(&miss, &mut got);
+            assert_eq!(got[3], None);
+            let mut out3 = [None; BURST_SIZE];
+            g.bench_function("rte_hash", |b| {
+                b.iter(|| {
+                    i = (i + 1) % BURSTS;
+                    let burst = by_vni(black_box(&keys[i]));
+                    let vnis: [u32; BURST_SIZE] =
+                        core::array::from_fn(|j| burst[j].vni.unwrap_or(rte::NO_VNI));
+                    hash.lookup_burst(&vnis, &mut out3);
+                    black_box(&mut out3);
+                })
+            });
+        }
         g.finish();
         drop(table);
         drop(map);
@@ -354,7 +410,234 @@ fn police_group(c: &mut Criterion) {
             black_box(red)
         })
     });
+    #[cfg(feature = "dpdk")]
+    {
+        let mut meters = rte::Meters::new(
+            TENANTS,
+            rte::TrTcmParams {
+                cir: 1_000_000_000,
+                cbs: 1_000_000,
+                pir: 2_000_000_000,
+                pbs: 2_000_000,
+            },
+        );
+        g.bench_function("rte_meter_trtcm", |b| {
+            b.iter(|| {
+                i = (i + 1) % BURSTS;
+                now += 1_000;
+                let tsc = meters.tsc_at(now); // one timestamp per burst
+                let mut red = 0u32;
+                for &(t, len) in black_box(&bursts[i]) {
+                    red +=
+                        u32::from(meters.check(usize::from(t), u32::from(len), tsc) == Color::Red);
+                }
+                black_box(red)
+            })
+        });
+    }
     g.finish();
+}
+
+/// The DPDK peers (feature `dpdk`): thin owners of an `rte_hash` and of a bank of
+/// `rte_meter_trtcm`s over the raw bindings. Setup may panic (a bench with a broken setup has
+/// nothing to measure).
+#[cfg(feature = "dpdk")]
+#[allow(unsafe_code)] // FFI: every unsafe block carries a `// SAFETY:` proof.
+mod rte {
+    use core::ffi::c_void;
+    use core::ptr::NonNull;
+    use std::ffi::CString;
+    use std::sync::OnceLock;
+
+    use infersteer::capacity::BURST_SIZE;
+    use infersteer::dpdk::{sys, Eal};
+    use infersteer::policy::Color;
+
+    /// Not a VNI (VNIs are 24-bit): the key of an absent VNI, which always misses.
+    pub(crate) const NO_VNI: u32 = u32::MAX;
+
+    // `rte_hash_lookup_bulk_data` takes at most `RTE_HASH_LOOKUP_BULK_MAX` keys and reports
+    // hits in a 64-bit mask.
+    const _: () = assert!(BURST_SIZE <= sys::RTE_HASH_LOOKUP_BULK_MAX as usize);
+
+    /// The process's EAL, started on first use and never dropped (DPDK cannot start twice).
+    pub(crate) fn eal() -> &'static Eal {
+        static EAL: OnceLock<Eal> = OnceLock::new();
+        EAL.get_or_init(|| {
+            let prefix = format!(
+                "--file-prefix=infersteer-bench-policy-{}",
+                std::process::id()
+            );
+            let args = [
+                "-l",
+                "0",
+                "--no-huge",
+                "-m",
+                "1024",
+                "--no-pci",
+                "--no-shconf",
+                "--no-telemetry",
+                &prefix,
+                "--log-level=critical",
+            ];
+            Eal::init(&args).expect("EAL init")
+        })
+    }
+
+    /// An `rte_hash` from 4-byte keys to `u32` values (stored as the data pointer's bits).
+    pub(crate) struct Hash {
+        raw: NonNull<sys::rte_hash>,
+    }
+
+    impl Hash {
+        /// A table holding `pairs`, with as many slots as a hashbrown map of the same
+        /// capacity (the next power of two of 8/7 x the keys).
+        pub(crate) fn new(name: &str, pairs: &[(u32, u32)]) -> Self {
+            let eal = eal();
+            let c_name = CString::new(name).expect("name");
+            let entries = (pairs.len() * 8 / 7).next_power_of_two().max(16);
+            let params = sys::rte_hash_parameters {
+                name: c_name.as_ptr(),
+                entries: u32::try_from(entries).expect("entries"),
+                reserved: 0,
+                key_len: 4,
+                // NULL: DPDK's default, `rte_hash_crc` (CRC32-C) on x86-64 and arm64.
+                hash_func: None,
+                hash_func_init_val: 0,
+                socket_id: eal.socket_id(),
+                extra_flag: 0,
+            };
+            // SAFETY: `params` is fully initialised and its name outlives the call (DPDK
+            // copies it); the EAL is up. Returns NULL with rte_errno on failure.
+            let raw = unsafe { sys::rte_hash_create(&params) };
+            let raw = NonNull::new(raw).expect("rte_hash_create");
+            let h = Self { raw };
+            for (k, v) in pairs {
+                // SAFETY: `raw` is a live table of 4-byte keys and `k` points at 4 readable
+                // bytes, which DPDK copies; the data pointer is a plain value, never
+                // dereferenced. One thread adds, as the default (single-writer) table needs.
+                let ret = unsafe {
+                    sys::rte_hash_add_key_data(
+                        h.raw.as_ptr(),
+                        (k as *const u32).cast(),
+                        *v as usize as *mut c_void,
+                    )
+                };
+                assert_eq!(ret, 0, "rte_hash_add_key_data");
+            }
+            h
+        }
+
+        /// Looks up the whole burst with one `rte_hash_lookup_bulk_data`.
+        #[inline]
+        pub(crate) fn lookup_burst(
+            &self,
+            keys: &[u32; BURST_SIZE],
+            out: &mut [Option<u32>; BURST_SIZE],
+        ) {
+            let mut ptrs: [*const c_void; BURST_SIZE] =
+                core::array::from_fn(|j| (&keys[j] as *const u32).cast());
+            let mut data = [core::ptr::null_mut::<c_void>(); BURST_SIZE];
+            let mut hits = 0u64;
+            // SAFETY: `raw` is a live table of 4-byte keys; `ptrs` holds BURST_SIZE (<= 64,
+            // asserted above) pointers to 4 readable bytes each, alive for the call; `data`
+            // has room for BURST_SIZE values; `hits` is one writable u64. Lookups only read.
+            unsafe {
+                sys::rte_hash_lookup_bulk_data(
+                    self.raw.as_ptr(),
+                    ptrs.as_mut_ptr(),
+                    BURST_SIZE as u32,
+                    &mut hits,
+                    data.as_mut_ptr(),
+                );
+            }
+            for (j, (o, d)) in out.iter_mut().zip(data).enumerate() {
+                *o = (hits >> j & 1 != 0).then_some(d as usize as u32);
+            }
+        }
+    }
+
+    impl Drop for Hash {
+        fn drop(&mut self) {
+            // SAFETY: `raw` came from `rte_hash_create` and is freed once, here.
+            unsafe { sys::rte_hash_free(self.raw.as_ptr()) }
+        }
+    }
+
+    /// `rte_meter_trtcm_params` (bytes per second and bytes).
+    pub(crate) use sys::rte_meter_trtcm_params as TrTcmParams;
+
+    /// One RFC 2698 trTCM profile shared by `n` per-tenant meters.
+    pub(crate) struct Meters {
+        profile: sys::rte_meter_trtcm_profile,
+        meters: Vec<sys::rte_meter_trtcm>,
+        base_tsc: u64,
+        cycles_per_ns: f64,
+    }
+
+    impl Meters {
+        pub(crate) fn new(n: usize, mut params: TrTcmParams) -> Self {
+            let _ = eal(); // the profile reads the TSC frequency the EAL calibrated
+            let mut profile = sys::rte_meter_trtcm_profile::default();
+            // SAFETY: both are valid, exclusive plain-data structs; DPDK validates the rates.
+            let ret = unsafe { sys::rte_meter_trtcm_profile_config(&mut profile, &mut params) };
+            assert_eq!(ret, 0, "rte_meter_trtcm_profile_config");
+            let mut meters = vec![sys::rte_meter_trtcm::default(); n];
+            for m in &mut meters {
+                // SAFETY: as above; fills both buckets and stamps the meter with the TSC.
+                let ret = unsafe { sys::rte_meter_trtcm_config(m, &mut profile) };
+                assert_eq!(ret, 0, "rte_meter_trtcm_config");
+            }
+            // SAFETY: reads the TSC (no memory) and the frequency computed at EAL start.
+            let (base_tsc, hz) = unsafe { (sys::infersteer_rdtsc(), sys::rte_get_tsc_hz()) };
+            let mut me = Self {
+                profile,
+                meters,
+                base_tsc,
+                cycles_per_ns: hz as f64 * 1e-9,
+            };
+            // Sanity: more than the peak burst at one instant goes red; a refill restores it.
+            let t0 = me.tsc_at(0);
+            let mut colors = [Color::Green; 3];
+            for c in &mut colors {
+                *c = me.check(0, 1_000_000, t0);
+            }
+            assert_eq!(colors, [Color::Green, Color::Yellow, Color::Red]);
+            // SAFETY: as above (refills tenant 0's buckets).
+            let ret = unsafe { sys::rte_meter_trtcm_config(&mut me.meters[0], &mut me.profile) };
+            assert_eq!(ret, 0, "rte_meter_trtcm_config");
+            me
+        }
+
+        /// The TSC value `now_ns` of simulated time after setup.
+        #[inline]
+        pub(crate) fn tsc_at(&self, now_ns: u64) -> u64 {
+            self.base_tsc + (now_ns as f64 * self.cycles_per_ns) as u64
+        }
+
+        /// `rte_meter_trtcm_color_blind_check` for tenant `t`'s meter.
+        #[inline]
+        pub(crate) fn check(&mut self, t: usize, len: u32, tsc: u64) -> Color {
+            let Some(m) = self.meters.get_mut(t) else {
+                return Color::Red;
+            };
+            // SAFETY: `m` and the profile are valid, exclusively borrowed plain-data structs
+            // configured by `rte_meter_trtcm_config`/`_profile_config`.
+            let c = unsafe {
+                sys::infersteer_meter_trtcm_rfc2698_color_blind_check(
+                    m,
+                    &mut self.profile,
+                    tsc,
+                    len,
+                )
+            };
+            match c {
+                0 => Color::Green,
+                1 => Color::Yellow,
+                _ => Color::Red,
+            }
+        }
+    }
 }
 
 criterion_group! {

@@ -150,6 +150,20 @@ unsigned int infersteer_ring_mc_dequeue_burst(struct rte_ring *r, void **obj_tab
 	return rte_ring_mc_dequeue_burst(r, obj_table, n, available);
 }
 
+unsigned int infersteer_ring_sp_enqueue_burst_elem(struct rte_ring *r, const void *obj_table,
+                                                   unsigned int esize, unsigned int n,
+                                                   unsigned int *free_space)
+{
+	return rte_ring_sp_enqueue_burst_elem(r, obj_table, esize, n, free_space);
+}
+
+unsigned int infersteer_ring_sc_dequeue_burst_elem(struct rte_ring *r, void *obj_table,
+                                                   unsigned int esize, unsigned int n,
+                                                   unsigned int *available)
+{
+	return rte_ring_sc_dequeue_burst_elem(r, obj_table, esize, n, available);
+}
+
 unsigned int infersteer_ring_count(const struct rte_ring *r)
 {
 	return rte_ring_count(r);

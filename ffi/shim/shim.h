@@ -58,6 +58,13 @@ unsigned int infersteer_ring_sc_dequeue_burst(struct rte_ring *r, void **obj_tab
                                               unsigned int n, unsigned int *available);
 unsigned int infersteer_ring_mc_dequeue_burst(struct rte_ring *r, void **obj_table,
                                               unsigned int n, unsigned int *available);
+/* Element rings (rte_ring_create_elem): `esize` bytes per element, a multiple of 4. */
+unsigned int infersteer_ring_sp_enqueue_burst_elem(struct rte_ring *r, const void *obj_table,
+                                                   unsigned int esize, unsigned int n,
+                                                   unsigned int *free_space);
+unsigned int infersteer_ring_sc_dequeue_burst_elem(struct rte_ring *r, void *obj_table,
+                                                   unsigned int esize, unsigned int n,
+                                                   unsigned int *available);
 unsigned int infersteer_ring_count(const struct rte_ring *r);
 unsigned int infersteer_ring_free_count(const struct rte_ring *r);
 unsigned int infersteer_ring_capacity(const struct rte_ring *r);

@@ -149,6 +149,25 @@ pub mod shim {
             n: c_uint,
             available: *mut c_uint,
         ) -> c_uint;
+        /// `rte_ring_sp_enqueue_burst_elem` (single producer only): copies up to `n` elements
+        /// of `esize` bytes (a multiple of 4, the size the ring was created with by
+        /// `rte_ring_create_elem`) from `obj_table`; returns how many.
+        pub fn infersteer_ring_sp_enqueue_burst_elem(
+            r: *mut rte_ring,
+            obj_table: *const c_void,
+            esize: c_uint,
+            n: c_uint,
+            free_space: *mut c_uint,
+        ) -> c_uint;
+        /// `rte_ring_sc_dequeue_burst_elem` (single consumer only): copies up to `n` elements
+        /// of `esize` bytes into `obj_table`; returns how many.
+        pub fn infersteer_ring_sc_dequeue_burst_elem(
+            r: *mut rte_ring,
+            obj_table: *mut c_void,
+            esize: c_uint,
+            n: c_uint,
+            available: *mut c_uint,
+        ) -> c_uint;
         /// `rte_ring_count`.
         pub fn infersteer_ring_count(r: *const rte_ring) -> c_uint;
         /// `rte_ring_free_count`.
