@@ -5,11 +5,22 @@
 //! model, with no allocation and no lock on the hot path. It runs on the Arm cores of an NVIDIA
 //! BlueField-3 DPU or on an x86-64/aarch64 host with DPDK.
 //!
-//! This release holds the foundation: [`wire`], a zero-copy, allocation-free, panic-free frame
-//! parser (Ethernet, 802.1Q/QinQ, IPv4, IPv6 with extension headers, UDP, TCP, VXLAN and
-//! GENEVE), with read and write views for every header and a frame emitter for tests and
-//! traffic generators. The layers above it (request classification, tenant policy, steering,
-//! GPU queues, the burst pipeline and the DPDK backend) follow; see `docs/architecture.md`.
+//! The layers, each a module, each depending only on those before it:
+//!
+//! - [`wire`]: a zero-copy, allocation-free, panic-free frame parser (Ethernet, 802.1Q/QinQ,
+//!   IPv4, IPv6 with extension headers, UDP, TCP, VXLAN and GENEVE) and a frame emitter;
+//! - [`l7`]: request classification on a flow's first bytes (TLS ClientHello, HTTP/1.1,
+//!   HTTP/2 with HPACK, gRPC) and bounded first-flight reassembly;
+//! - [`verdict`]: drop reasons and TLS termination hints;
+//! - [`policy`]: tenants from trusted attributes, claim checks, model and pool ACLs, policers,
+//!   TLS policy;
+//! - [`queue`]: GPU queue rings of one-cache-line descriptors and their batching consumers;
+//! - [`steer`]: the flow table, Maglev and GPU pools;
+//! - [`pipeline`]: the burst pipeline, verdicts and counters;
+//! - [`io`]: pcap files and the synthetic point of presence;
+//! - `dpdk` (feature `dpdk`): a safe API over DPDK 22.11 and the pipeline over mbufs.
+//!
+//! See `docs/architecture.md` and the README's embedding example.
 //!
 //! ```
 //! use infersteer::wire::{self, emit};
