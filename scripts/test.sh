@@ -80,6 +80,9 @@ RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --features dpdk --loc
 step "DPDK tests on virtual devices (net_null, net_ring, net_pcap; EAL without hugepages)"
 cargo test --workspace --features dpdk --locked --test dpdk_vdev
 
+step "release build: session affinity across 2,000,000 packets, isolation, policing"
+cargo test --release --locked --test pipeline_steer --test policy_isolation --test policy_police
+
 step "loom: the GPU queue ring under every interleaving (RUSTFLAGS=--cfg loom)"
 RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom cargo test --release --locked --test loom_ring
 

@@ -39,25 +39,25 @@ fn word(b: &[u8]) -> u64 {
 }
 
 impl FlowKey {
+    /// Packs the words: the four address words, then VNI and ports, then ingress port,
+    /// protocol and family (4 or 6) from `tuple`.
     #[inline(always)]
-    fn pack(
-        addrs: [u64; 4],
-        vni: u32,
-        src_port: u16,
-        dst_port: u16,
-        port: u16,
-        protocol: u8,
-        family: u8,
-    ) -> Self {
+    fn pack(addrs: [u64; 4], vni: u32, tuple: &FiveTuple, port: u16) -> Self {
         let [a, b, c, d] = addrs;
+        let family: u8 = match tuple.family {
+            IpFamily::V4 => 4,
+            IpFamily::V6 => 6,
+        };
         Self {
             words: [
                 a,
                 b,
                 c,
                 d,
-                (u64::from(vni) << 32) | (u64::from(src_port) << 16) | u64::from(dst_port),
-                (u64::from(port) << 16) | (u64::from(protocol) << 8) | u64::from(family),
+                (u64::from(vni) << 32)
+                    | (u64::from(tuple.src_port) << 16)
+                    | u64::from(tuple.dst_port),
+                (u64::from(port) << 16) | (u64::from(tuple.protocol.0) << 8) | u64::from(family),
             ],
         }
     }
@@ -74,14 +74,8 @@ impl FlowKey {
                 word(d.get(8..).unwrap_or(&[])),
             ],
             vni.unwrap_or(u32::MAX),
-            tuple.src_port,
-            tuple.dst_port,
+            tuple,
             port,
-            tuple.protocol.0,
-            match tuple.family {
-                IpFamily::V4 => 4,
-                IpFamily::V6 => 6,
-            },
         )
     }
 
@@ -111,14 +105,8 @@ impl FlowKey {
         Some(Self::pack(
             addrs,
             summary.tunnel.map_or(u32::MAX, |t| t.vni),
-            tuple.src_port,
-            tuple.dst_port,
+            tuple,
             port,
-            tuple.protocol.0,
-            match tuple.family {
-                IpFamily::V4 => 4,
-                IpFamily::V6 => 6,
-            },
         ))
     }
 
