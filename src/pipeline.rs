@@ -408,6 +408,10 @@ pub struct Pipeline {
     config: PipelineConfig,
     // Per-burst scratch.
     summaries: [FrameSummary; BURST_SIZE],
+    /// Whether `summaries[i]` holds frame `i`'s full parse (the fast path writes none).
+    full: [bool; BURST_SIZE],
+    /// Frame `i`'s innermost payload range.
+    payloads: [(u16, u16); BURST_SIZE],
     keys: [FlowKey; BURST_SIZE],
     hashes: [u32; BURST_SIZE],
     slots: [Option<usize>; BURST_SIZE],
@@ -481,6 +485,8 @@ impl Pipeline {
             touched_len: 0,
             config,
             summaries: [FrameSummary::EMPTY; BURST_SIZE],
+            full: [false; BURST_SIZE],
+            payloads: [(0, 0); BURST_SIZE],
             keys: [FlowKey::default(); BURST_SIZE],
             hashes: [0; BURST_SIZE],
             slots: [None; BURST_SIZE],
@@ -535,19 +541,35 @@ impl Pipeline {
         let per_frame = frames
             .iter()
             .zip(self.summaries.iter_mut())
+            .zip(self.full.iter_mut())
+            .zip(self.payloads.iter_mut())
             .zip(verdicts.iter_mut())
             .zip(stage.iter_mut())
             .zip(self.keys.iter_mut())
             .zip(self.hashes.iter_mut())
             .zip(self.tenants.iter_mut());
-        for ((((((f, summary), v), st), key), hash), t) in per_frame {
+        for ((((((((f, summary), full), payload), v), st), key), hash), t) in per_frame {
             *t = None;
             let bytes = f.bytes();
-            if wire::parse_frame_into(bytes, summary).is_err() {
-                *v = Verdict::Drop(DropReason::Malformed);
-                continue;
-            }
-            let Some((k, h)) = FlowKey::from_frame_hashed(bytes, summary, f.port()) else {
+            // The commonest shape takes the fast path (no summary written: a new flow gets
+            // its full parse later); anything else, and anything malformed, the full parser.
+            let keyed = match wire::fast::parse_plain_tcp(bytes) {
+                Some(p) => {
+                    *full = false;
+                    *payload = (p.payload_offset, p.payload_end);
+                    FlowKey::from_plain_tcp(bytes, &p, f.port())
+                }
+                None => {
+                    *full = true;
+                    if wire::parse_frame_into(bytes, summary).is_err() {
+                        *v = Verdict::Drop(DropReason::Malformed);
+                        continue;
+                    }
+                    *payload = (summary.payload_offset, summary.payload_end);
+                    FlowKey::from_frame_hashed(bytes, summary, f.port())
+                }
+            };
+            let Some((k, h)) = keyed else {
                 *v = Verdict::Drop(DropReason::NotIp);
                 continue;
             };
@@ -746,9 +768,23 @@ impl Pipeline {
         }
     }
 
+    /// Makes sure `summaries[i]` holds frame `i`'s full parse (after the fast path).
+    #[inline]
+    fn ensure_full<F: Frame + ?Sized>(&mut self, i: usize, f: &F) -> Option<FrameSummary> {
+        let (Some(full), Some(summary)) = (self.full.get_mut(i), self.summaries.get_mut(i)) else {
+            return None;
+        };
+        if !*full {
+            // The fast path accepted the frame, so the full parser does (tests/wire_props.rs).
+            wire::parse_frame_into(f.bytes(), summary).ok()?;
+            *full = true;
+        }
+        Some(*summary)
+    }
+
     /// The first packet seen of a flow.
     fn new_flow<F: Frame + ?Sized>(&mut self, i: usize, f: &F, now_ns: u64) -> Verdict {
-        let Some(summary) = self.summaries.get(i).copied() else {
+        let Some(summary) = self.ensure_full(i, f) else {
             return Verdict::Drop(DropReason::Malformed);
         };
         let bytes = f.bytes();
@@ -836,7 +872,7 @@ impl Pipeline {
         rs: u64,
         now_ns: u64,
     ) -> Verdict {
-        let Some(summary) = self.summaries.get(i).copied() else {
+        let Some(summary) = self.ensure_full(i, f) else {
             return Verdict::Drop(DropReason::Malformed);
         };
         let bytes = f.bytes();

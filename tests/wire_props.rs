@@ -169,3 +169,78 @@ proptest! {
         }
     }
 }
+
+/// The fast path (`wire::fast::parse_plain_tcp`) against the full parser: whenever it accepts
+/// bytes, the full parser accepts them too, with no tag and no tunnel, and finds the same
+/// family, IP offset, ports, protocol and payload range. Checked on generated frames of every
+/// shape, on every prefix and on mutated and random bytes; and it must accept the plain
+/// frames it exists for.
+fn fast_agrees(bytes: &[u8]) -> Result<bool, TestCaseError> {
+    let Some(fast) = wire::fast::parse_plain_tcp(bytes) else {
+        return Ok(false);
+    };
+    let s = wire::parse_frame(bytes);
+    prop_assert!(
+        s.is_ok(),
+        "fast path accepted what the full parser rejects: {s:?}"
+    );
+    let s = s.unwrap();
+    let t = s.tuple.unwrap();
+    prop_assert!(s.tunnel.is_none() && s.outer.vlans.is_empty());
+    prop_assert_eq!(t.family, fast.family);
+    prop_assert_eq!(t.protocol, IpProtocol::TCP);
+    prop_assert_eq!((t.src_port, t.dst_port), (fast.src_port, fast.dst_port));
+    prop_assert_eq!(s.outer.l3.unwrap().offset, fast.l3_offset);
+    prop_assert_eq!(s.outer.fragment, Fragment::None);
+    prop_assert_eq!(
+        (s.payload_offset, s.payload_end),
+        (fast.payload_offset, fast.payload_end)
+    );
+    Ok(true)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 3000, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn fast_path_is_never_looser_than_the_full_parser(
+        m in frame_model(),
+        edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..4),
+    ) {
+        let mut frame = m.emit();
+        let plain = m.tunnel.is_none()
+            && m.outer.vlans.is_empty()
+            && matches!(m.l4, L4Model::Tcp(..))
+            && wire::parse_frame(&frame).is_ok_and(|s| {
+                s.outer.fragment == Fragment::None
+                    && s.outer.l3.is_some_and(|l| {
+                        l.upper_offset == l.offset + if matches!(s.tuple.unwrap().family, IpFamily::V4) { 20 } else { 40 }
+                    })
+            });
+        let accepted = fast_agrees(&frame)?;
+        if plain {
+            prop_assert!(accepted, "the fast path refused a plain TCP frame: {m:?}");
+        }
+        for k in 0..frame.len() {
+            fast_agrees(&frame[..k])?;
+        }
+        for (at, byte) in edits {
+            let i = at.index(frame.len());
+            frame[i] = byte;
+        }
+        fast_agrees(&frame)?;
+    }
+
+    #[test]
+    fn fast_path_on_random_bytes_behind_plausible_headers(
+        ethertype in prop_oneof![Just(0x0800u16), Just(0x86DD)],
+        first in prop_oneof![Just(0x45u8), Just(0x46), Just(0x60), any::<u8>()],
+        rest in proptest::collection::vec(any::<u8>(), 0..200),
+    ) {
+        let mut frame = vec![0u8; 12];
+        frame.extend_from_slice(&ethertype.to_be_bytes());
+        frame.push(first);
+        frame.extend_from_slice(&rest);
+        fast_agrees(&frame)?;
+    }
+}

@@ -13,6 +13,7 @@
 use crate::policy::{ModelId, Priority, TenantId};
 use crate::queue::DescFlags;
 use crate::verdict::{DropReason, TlsHint};
+use crate::wire::fast::PlainTcp;
 use crate::wire::{FiveTuple, FrameSummary, IpFamily};
 use alloc::vec::Vec;
 
@@ -40,11 +41,18 @@ fn word(b: &[u8]) -> u64 {
 
 impl FlowKey {
     /// Packs the words: the four address words, then VNI and ports, then ingress port,
-    /// protocol and family (4 or 6) from `tuple`.
+    /// protocol and family (4 or 6).
     #[inline(always)]
-    fn pack(addrs: [u64; 4], vni: u32, tuple: &FiveTuple, port: u16) -> Self {
+    fn pack(
+        addrs: [u64; 4],
+        vni: u32,
+        (src_port, dst_port): (u16, u16),
+        protocol: u8,
+        family: IpFamily,
+        port: u16,
+    ) -> Self {
         let [a, b, c, d] = addrs;
-        let family: u8 = match tuple.family {
+        let family: u8 = match family {
             IpFamily::V4 => 4,
             IpFamily::V6 => 6,
         };
@@ -54,10 +62,8 @@ impl FlowKey {
                 b,
                 c,
                 d,
-                (u64::from(vni) << 32)
-                    | (u64::from(tuple.src_port) << 16)
-                    | u64::from(tuple.dst_port),
-                (u64::from(port) << 16) | (u64::from(tuple.protocol.0) << 8) | u64::from(family),
+                (u64::from(vni) << 32) | (u64::from(src_port) << 16) | u64::from(dst_port),
+                (u64::from(port) << 16) | (u64::from(protocol) << 8) | u64::from(family),
             ],
         }
     }
@@ -74,20 +80,25 @@ impl FlowKey {
                 word(d.get(8..).unwrap_or(&[])),
             ],
             vni.unwrap_or(u32::MAX),
-            tuple,
+            (tuple.src_port, tuple.dst_port),
+            tuple.protocol.0,
+            tuple.family,
             port,
         )
     }
 
-    /// The key of a parsed frame, with the addresses read from the frame's innermost IP
-    /// header rather than from the summary the parser has just written (reading 16 bytes back
-    /// over its narrower stores would stall store forwarding on the hot path). `None` when the
-    /// frame has no 5-tuple.
-    #[inline]
-    pub fn from_frame(bytes: &[u8], summary: &FrameSummary, port: u16) -> Option<Self> {
-        let tuple = summary.tuple.as_ref()?;
-        let at = usize::from(summary.innermost().l3?.offset);
-        let addrs = match tuple.family {
+    /// The key from the addresses in the IP header at `at` of `bytes` and the other fields.
+    #[inline(always)]
+    fn from_parts(
+        bytes: &[u8],
+        at: usize,
+        family: IpFamily,
+        vni: u32,
+        ports: (u16, u16),
+        protocol: u8,
+        port: u16,
+    ) -> Option<Self> {
+        let addrs = match family {
             IpFamily::V4 => {
                 let a = bytes.get(at + 12..at + 20)?;
                 [word(a.get(..4)?), 0, word(a.get(4..)?), 0]
@@ -102,12 +113,40 @@ impl FlowKey {
                 ]
             }
         };
-        Some(Self::pack(
-            addrs,
+        Some(Self::pack(addrs, vni, ports, protocol, family, port))
+    }
+
+    /// The key of a parsed frame, with the addresses read from the frame's innermost IP
+    /// header rather than from the summary the parser has just written (reading 16 bytes back
+    /// over its narrower stores would stall store forwarding on the hot path). `None` when the
+    /// frame has no 5-tuple.
+    #[inline]
+    pub fn from_frame(bytes: &[u8], summary: &FrameSummary, port: u16) -> Option<Self> {
+        let tuple = summary.tuple.as_ref()?;
+        Self::from_parts(
+            bytes,
+            usize::from(summary.innermost().l3?.offset),
+            tuple.family,
             summary.tunnel.map_or(u32::MAX, |t| t.vni),
-            tuple,
+            (tuple.src_port, tuple.dst_port),
+            tuple.protocol.0,
             port,
-        ))
+        )
+    }
+
+    /// The key of a frame the fast path took ([`crate::wire::fast`]), and its hash.
+    #[inline(always)]
+    pub fn from_plain_tcp(bytes: &[u8], p: &PlainTcp, port: u16) -> Option<(Self, u32)> {
+        let key = Self::from_parts(
+            bytes,
+            usize::from(p.l3_offset),
+            p.family,
+            u32::MAX,
+            (p.src_port, p.dst_port),
+            6,
+            port,
+        )?;
+        Some((key, key.hash()))
     }
 
     /// [`FlowKey::from_frame`] and the key's [`hash`](Self::hash).
@@ -546,6 +585,12 @@ mod tests {
                 FlowKey::from_frame_hashed(&buf[..n], &s, 3),
                 Some((want, want.hash()))
             );
+            if let Some(p) = crate::wire::fast::parse_plain_tcp(&buf[..n]) {
+                assert_eq!(
+                    FlowKey::from_plain_tcp(&buf[..n], &p, 3),
+                    Some((want, want.hash()))
+                );
+            }
         }
     }
 

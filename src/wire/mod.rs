@@ -36,6 +36,7 @@
 pub mod checksum;
 pub mod emit;
 pub mod ethernet;
+pub mod fast;
 pub mod ipv4;
 pub mod ipv6;
 pub mod tcp;
