@@ -205,6 +205,9 @@ pub struct Snapshot {
     pub flows: FlowStats,
     /// The reassembly pool's counters.
     pub reassembly: reassembly::Stats,
+    /// Frames the pipeline took in, counted per burst independently of the outcome counters
+    /// (`total.rx` must equal it).
+    pub frames_in: u64,
 }
 
 impl Snapshot {
@@ -219,11 +222,13 @@ impl Snapshot {
             && self.unattributed.balanced()
             && self.tenants.iter().all(Counts::balanced)
             && sum == self.total
+            && self.total.rx == self.frames_in
     }
 
     /// Adds another pipeline's snapshot (another core) into this one.
     pub fn add(&mut self, other: &Snapshot) {
         self.total.add(&other.total);
+        self.frames_in += other.frames_in;
         self.unattributed.add(&other.unattributed);
         if self.tenants.len() < other.tenants.len() {
             self.tenants.resize(other.tenants.len(), Counts::default());
@@ -417,7 +422,7 @@ pub struct Pipeline {
     slots: [Option<usize>; BURST_SIZE],
     tenants: [Option<TenantId>; BURST_SIZE],
     // Counters.
-    total: Counts,
+    frames_in: u64,
     per_tenant: Vec<Counts>,
     unattributed: Counts,
     per_queue: Vec<QueueCounts>,
@@ -491,7 +496,7 @@ impl Pipeline {
             hashes: [0; BURST_SIZE],
             slots: [None; BURST_SIZE],
             tenants: [None; BURST_SIZE],
-            total: Counts::default(),
+            frames_in: 0,
             per_tenant: alloc::vec![Counts::default(); tenants],
             unattributed: Counts::default(),
             per_queue: alloc::vec![QueueCounts::default(); n_queues],
@@ -510,8 +515,15 @@ impl Pipeline {
 
     /// A copy of every counter.
     pub fn snapshot(&self) -> Snapshot {
+        // The total is the sum of the per-tenant and unattributed counters (each frame is
+        // counted in exactly one of them); `frames_in` is counted apart, per burst.
+        let mut total = self.unattributed;
+        for t in &self.per_tenant {
+            total.add(t);
+        }
         Snapshot {
-            total: self.total,
+            total,
+            frames_in: self.frames_in,
             tenants: self.per_tenant.clone(),
             unattributed: self.unattributed,
             queues: self.per_queue.clone(),
@@ -636,8 +648,8 @@ impl Pipeline {
         }
 
         // 5. Count.
+        self.frames_in += n as u64;
         for (v, t) in verdicts.iter().zip(self.tenants.iter()) {
-            self.total.count(v);
             match t.and_then(|t| self.per_tenant.get_mut(t.0 as usize)) {
                 Some(c) => c.count(v),
                 None => self.unattributed.count(v),
