@@ -735,19 +735,7 @@ impl Pipeline {
                 if first {
                     flags |= DescFlags::FIRST_OF_FLOW;
                 }
-                let desc = Descriptor {
-                    packet: f.handle(),
-                    session,
-                    flow_hash: u64::from(self.hashes.get(i).copied().unwrap_or(0)),
-                    enqueue_ns: now_ns,
-                    cookie: 0,
-                    tenant: t.0,
-                    model: model.0,
-                    payload_offset: range.start as u32,
-                    payload_len: range.len() as u32,
-                    flags,
-                    queue: u32::from(queue),
-                };
+                let flow_hash = u64::from(self.hashes.get(i).copied().unwrap_or(0));
                 match self.staged.get_mut(usize::from(queue)) {
                     Some(s) => {
                         if s.len == 0 {
@@ -759,7 +747,20 @@ impl Pipeline {
                         if let (Some(d), Some(fi)) =
                             (s.descs.get_mut(s.len), s.frames.get_mut(s.len))
                         {
-                            *d = desc;
+                            // Built in place in the staging slot.
+                            *d = Descriptor {
+                                packet: f.handle(),
+                                session,
+                                flow_hash,
+                                enqueue_ns: now_ns,
+                                cookie: 0,
+                                tenant: t.0,
+                                model: model.0,
+                                payload_offset: range.start as u32,
+                                payload_len: range.len() as u32,
+                                flags,
+                                queue: u32::from(queue),
+                            };
                             *fi = i as u8;
                             s.len += 1;
                             Verdict::Gpu { queue }
