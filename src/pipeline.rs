@@ -725,12 +725,10 @@ impl Pipeline {
                 if !self.inflight.try_acquire(t.0, cap) {
                     return Verdict::Drop(DropReason::TenantQuota);
                 }
-                let summary = self
-                    .summaries
-                    .get(i)
-                    .copied()
-                    .unwrap_or(FrameSummary::EMPTY);
-                let range = summary.payload_range();
+                // The payload range from the stage that parsed the frame (the fast path writes
+                // no summary).
+                let (start, end) = self.payloads.get(i).copied().unwrap_or((0, 0));
+                let range = usize::from(start)..usize::from(end.max(start));
                 let mut flags = flags;
                 if first {
                     flags |= DescFlags::FIRST_OF_FLOW;

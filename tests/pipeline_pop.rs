@@ -157,6 +157,14 @@ fn the_pop_mix_gets_the_verdicts_its_configuration_says() {
         let model = &cfg.models[d.model as usize];
         assert!(tenant.models.contains(model), "{} got {model}", tenant.name);
         assert!(steer_cfg.model_pools[d.model as usize].contains(&pool));
+        // The descriptor points at this frame's innermost payload.
+        let s = infersteer::wire::parse_frame(&f.bytes).unwrap();
+        let range = s.payload_range();
+        assert_eq!(
+            (d.payload_offset as usize, d.payload_len as usize),
+            (range.start, range.len()),
+            "payload range of {f:?}"
+        );
     }
 
     // Every frame: its intent, or a load-related drop.

@@ -184,6 +184,11 @@ fn sessions_stay_on_their_queue_across_many_packets() {
     let mut queue_of_session: HashMap<u64, u32> = HashMap::new();
     let mut queues_used = std::collections::HashSet::new();
     for d in &d {
+        // The descriptor points at the request: after the 54 bytes of Ethernet, IPv4 and TCP,
+        // as long as the request ("s-0" to "s-199" as the session id).
+        let lens = request("llama", "s-0").len()..=request("llama", "s-199").len();
+        assert_eq!(d.payload_offset, 54, "{d:?}");
+        assert!(lens.contains(&(d.payload_len as usize)), "{d:?}");
         let q = *queue_of_session.entry(d.session).or_insert(d.queue);
         assert_eq!(q, d.queue, "a session's first flights on two queues");
         queues_used.insert(d.queue);
@@ -207,6 +212,9 @@ fn sessions_stay_on_their_queue_across_many_packets() {
         assert!(v.iter().all(|v| matches!(v, Verdict::Gpu { .. })));
         for d in &d {
             assert_eq!(queue_of_session[&d.session], d.queue, "session moved queue");
+            // The descriptor points at this packet's payload: 64 bytes after the 54 of
+            // Ethernet, IPv4 and TCP.
+            assert_eq!((d.payload_offset, d.payload_len), (54, 64), "payload range");
             checked += 1;
         }
     }
