@@ -344,7 +344,7 @@ impl Default for PipelineConfig {
         Self {
             flow_capacity: 1 << 16,
             flow_idle_ns: 30_000_000_000,
-            age_budget: 8,
+            age_budget: 2,
             reassembly_lifetime_ns: 2_000_000_000,
             classify: ClassifyConfig::default(),
             cores: 1,
