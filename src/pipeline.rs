@@ -547,6 +547,12 @@ impl Pipeline {
             _ => return 0,
         };
 
+        // Staging starts empty (also after a burst that panicked half-way and was caught).
+        for s in &mut self.staged {
+            s.len = 0;
+        }
+        self.touched_len = 0;
+
         // 1. Parse, and the flow key and hash of every frame (zipped iterators: no index
         // checks in the loop).
         let mut stage: [Stage; BURST_SIZE] = [const { Stage::Done }; BURST_SIZE];

@@ -507,6 +507,13 @@ fn port_errors(ctx: &Ctx<'_>) -> String {
     ));
     assert!(Port::by_id(ctx.eal, 31).is_err());
     let mut port = Port::by_name(ctx.eal, "net_null0").unwrap();
+    // One handle per device: a second one could drive the same queues or stop the port.
+    let port_id = port.id();
+    assert_eq!(
+        Port::by_name(ctx.eal, "net_null0").err(),
+        Some(DpdkError::PortInUse { port: port_id })
+    );
+    assert!(Port::by_id(ctx.eal, port_id).is_err());
     assert!(port.start().is_err()); // not configured
     let too_many = PortConfig {
         rx_queues: 65,
@@ -525,6 +532,12 @@ fn port_errors(ctx: &Ctx<'_>) -> String {
     assert!(port.rx_queue(1).is_err());
     drop(q);
     assert!(port.rx_queue(0).is_ok());
+    // A configuration refused before DPDK is called leaves the previous one in place.
+    assert!(port.configure(&too_many, ctx.pool).is_err());
+    assert!(port.rx_queue(0).is_ok());
+    drop(port);
+    // Dropped: the device can be claimed again.
+    assert!(Port::by_name(ctx.eal, "net_null0").is_ok());
     ctx.assert_no_leak("port_errors");
     format!("{err}")
 }

@@ -102,9 +102,16 @@ impl Eal {
 
 impl Drop for Eal {
     fn drop(&mut self) {
+        // `rte_eal_cleanup` unmaps DPDK's memory. Mbufs carry no lifetime, so while any pool
+        // exists (pools are only freed by the unsafe `Mempool::free`) one of its mbufs may
+        // still be alive: then the memory stays mapped until the process exits.
+        if super::mempool::POOLS_LIVE.load(Ordering::Acquire) != 0 {
+            return;
+        }
         // SAFETY: every mempool, port and ring borrows `self`, so all of them have been
-        // dropped; `rte_eal_cleanup` runs once because `Eal` is created once per process. The
-        // return value is ignored: nothing can be done about a failed cleanup in `drop`.
+        // dropped, and no pool is left, so no mbuf can point into DPDK memory; it runs once
+        // because `Eal` is created once per process. The return value is ignored: nothing
+        // can be done about a failed cleanup in `drop`.
         let _ = unsafe { sys::rte_eal_cleanup() };
     }
 }

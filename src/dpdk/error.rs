@@ -29,6 +29,11 @@ pub enum DpdkError {
         /// The queue index.
         queue: u16,
     },
+    /// A [`Port`](super::Port) was asked for while another handle to the same port is alive.
+    PortInUse {
+        /// The port id.
+        port: u16,
+    },
     /// An mbuf has too little tailroom for an append.
     NoTailroom {
         /// Bytes asked for.
@@ -106,6 +111,7 @@ impl fmt::Display for DpdkError {
             }
             Self::InvalidArgument { what } => write!(f, "invalid argument: {what}"),
             Self::QueueInUse { queue } => write!(f, "queue {queue} is already in use"),
+            Self::PortInUse { port } => write!(f, "port {port} already has a live Port handle"),
             Self::NoTailroom { needed, tailroom } => {
                 write!(f, "mbuf tailroom {tailroom} < {needed} bytes to append")
             }

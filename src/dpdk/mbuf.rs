@@ -241,11 +241,23 @@ impl Mbuf {
         Ok(())
     }
 
-    /// Empties the mbuf (`rte_pktmbuf_reset`): length 0, default headroom, flags cleared.
-    pub fn reset(&mut self) {
-        // SAFETY: a live, exclusively owned mbuf with one segment or a chain whose segments
-        // it owns; `rte_pktmbuf_reset` only rewrites header fields of the first.
-        unsafe { sys::infersteer_pktmbuf_reset(self.0.as_ptr()) }
+    /// Empties a one-segment mbuf (`rte_pktmbuf_reset`): length 0, default headroom, flags
+    /// cleared.
+    ///
+    /// # Errors
+    ///
+    /// [`DpdkError::InvalidArgument`] for a chained mbuf: `rte_pktmbuf_reset` would drop the
+    /// link to its other segments without freeing them.
+    pub fn reset(&mut self) -> Result<(), DpdkError> {
+        if self.segments() > 1 {
+            return Err(DpdkError::InvalidArgument {
+                what: "reset of a chained mbuf would leak its other segments",
+            });
+        }
+        // SAFETY: a live, exclusively owned mbuf of one segment; `rte_pktmbuf_reset` only
+        // rewrites its header fields.
+        unsafe { sys::infersteer_pktmbuf_reset(self.0.as_ptr()) };
+        Ok(())
     }
 }
 

@@ -2,6 +2,7 @@
 
 use core::marker::PhantomData;
 use core::ptr::NonNull;
+use core::sync::atomic::{AtomicUsize, Ordering};
 use std::ffi::CString;
 
 use infersteer_dpdk_sys as sys;
@@ -34,11 +35,14 @@ impl Default for MempoolConfig {
     }
 }
 
-/// A pool of packet buffers, freed on drop. Borrows the [`Eal`].
+/// A pool of packet buffers. Borrows the [`Eal`].
 ///
-/// Dropping a pool while some of its mbufs are still out (in a ring, a GPU queue descriptor, a
-/// NIC queue) would leave them dangling, so such a pool is **leaked** instead of freed
-/// ([`Mempool::in_use`] tells beforehand). Ports configured with the pool borrow it, so their
+/// Dropping a pool does **not** free it: mbufs carry no lifetime (they live in rings, GPU
+/// queue descriptors, NIC queues, on other lcores), and freeing the pool under one of them, or
+/// while another lcore is still returning one, would leave it dangling. The memory stays
+/// mapped until the process exits (and [`Eal`]'s drop then skips `rte_eal_cleanup`, which
+/// would unmap it); [`Mempool::free`] frees a pool whose caller can promise that no mbuf of it
+/// is alive or in flight. Ports configured with the pool borrow it, so their
 /// RX rings cannot outlive it.
 #[derive(Debug)]
 pub struct Mempool<'eal> {
@@ -78,6 +82,7 @@ impl<'eal> Mempool<'eal> {
         };
         let raw = NonNull::new(raw)
             .ok_or_else(|| DpdkError::from_rte_errno("rte_pktmbuf_pool_create"))?;
+        POOLS_LIVE.fetch_add(1, Ordering::AcqRel);
         Ok(Self {
             raw,
             _eal: PhantomData,
@@ -139,15 +144,33 @@ impl<'eal> Mempool<'eal> {
     }
 }
 
+/// Pools created and not freed with [`Mempool::free`]: while any exists, DPDK memory must
+/// stay mapped, so [`Eal`]'s drop skips `rte_eal_cleanup`.
+pub(crate) static POOLS_LIVE: AtomicUsize = AtomicUsize::new(0);
+
+impl Mempool<'_> {
+    /// Frees the pool now (`rte_mempool_free`).
+    ///
+    /// # Safety
+    ///
+    /// No mbuf of this pool may be alive anywhere (in a burst, a ring, a GPU queue descriptor,
+    /// a port's RX or TX ring) or be being freed on another thread, now or later.
+    pub unsafe fn free(self) {
+        let raw = self.raw;
+        core::mem::forget(self);
+        // SAFETY: `raw` was created by `rte_pktmbuf_pool_create` and is freed once (the
+        // `Mempool` is forgotten); the caller promises no mbuf of it is alive or in flight.
+        unsafe { sys::rte_mempool_free(raw.as_ptr()) };
+        POOLS_LIVE.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
 impl Drop for Mempool<'_> {
     fn drop(&mut self) {
-        if self.in_use() != 0 {
-            // Mbufs of this pool are still out there: freeing the pool would leave them
-            // dangling, so leak it (documented on the type).
-            return;
-        }
-        // SAFETY: `raw` is live, created by `rte_pktmbuf_pool_create`, and no mbuf of it is in
-        // use; no port can still use it for RX because ports borrow the pool.
-        unsafe { sys::rte_mempool_free(self.raw.as_ptr()) }
+        // Deliberately not freed (see the type's docs): an mbuf of this pool may still be
+        // alive, or be on its way back on another lcore (DPDK counts it returned before it has
+        // finished writing it into the pool's cache), and neither can be seen safely from
+        // here. The memory stays mapped until the process exits; `Mempool::free` frees it
+        // for a caller who can promise quiescence.
     }
 }

@@ -2,7 +2,7 @@
 //! queues.
 
 use core::marker::PhantomData;
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::ffi::CString;
 
 use infersteer_dpdk_sys as sys;
@@ -110,7 +110,7 @@ impl<'a> Port<'a> {
                 errno: libc_enodev(),
             });
         }
-        Ok(Self::new(id, None))
+        Self::new(id, None)
     }
 
     /// The port of a device by name (`rte_eth_dev_get_port_by_name`), e.g. `"net_null0"` for
@@ -120,7 +120,7 @@ impl<'a> Port<'a> {
             what: "port name contains a NUL byte",
         })?;
         let id = port_id_by_name(&name)?;
-        Ok(Self::new(id, None))
+        Self::new(id, None)
     }
 
     /// Creates a virtual device at run time (`rte_vdev_init(name, args)`, e.g.
@@ -138,8 +138,8 @@ impl<'a> Port<'a> {
         check("rte_vdev_init", unsafe {
             sys::rte_vdev_init(c_name.as_ptr(), c_args.as_ptr())
         })?;
-        match port_id_by_name(&c_name) {
-            Ok(id) => Ok(Self::new(id, Some(c_name))),
+        match port_id_by_name(&c_name).and_then(|id| Self::new(id, Some(c_name.clone()))) {
+            Ok(port) => Ok(port),
             Err(e) => {
                 // SAFETY: removes the vdev created just above, which no port object uses.
                 let _ = unsafe { sys::rte_vdev_uninit(c_name.as_ptr()) };
@@ -148,8 +148,9 @@ impl<'a> Port<'a> {
         }
     }
 
-    fn new(id: u16, vdev: Option<CString>) -> Self {
-        Self {
+    fn new(id: u16, vdev: Option<CString>) -> Result<Self, DpdkError> {
+        claim_port(id)?;
+        Ok(Self {
             id,
             vdev,
             rx_queues: 0,
@@ -162,7 +163,7 @@ impl<'a> Port<'a> {
             flows_offloaded: AtomicU64::new(0),
             flows_software: AtomicU64::new(0),
             _borrows: PhantomData,
-        }
+        })
     }
 
     /// The DPDK port id.
@@ -192,6 +193,12 @@ impl<'a> Port<'a> {
                 what: "configure needs a stopped port",
             });
         }
+        // Until every step below succeeds the port counts as unconfigured with no queues: a
+        // failed (re)configuration leaves no handle to a queue DPDK did not set up.
+        self.configured = false;
+        self.rx_queues = 0;
+        self.tx_queues = 0;
+        self.rss = false;
         let info = self.dev_info()?;
         if config.rx_queues > info.max_rx_queues || config.tx_queues > info.max_tx_queues {
             return Err(DpdkError::InvalidArgument {
@@ -219,7 +226,6 @@ impl<'a> Port<'a> {
         check("rte_eth_dev_configure", unsafe {
             sys::rte_eth_dev_configure(self.id, config.rx_queues, config.tx_queues, &conf)
         })?;
-        self.configured = true;
         let (mut nb_rx, mut nb_tx) = (config.rx_descriptors, config.tx_descriptors);
         // SAFETY: two valid `u16` out-pointers; the port is configured.
         check("rte_eth_dev_adjust_nb_rx_tx_desc", unsafe {
@@ -260,6 +266,7 @@ impl<'a> Port<'a> {
         self.rx_queues = config.rx_queues;
         self.tx_queues = config.tx_queues;
         self.rss = rss;
+        self.configured = true;
         Ok(())
     }
 
@@ -417,6 +424,24 @@ impl<'a> Port<'a> {
     }
 }
 
+/// Port ids claimed by a live [`Port`]: one handle per device in the process, so two handles
+/// can never drive the same queue, or stop or close a device under another's queues.
+static CLAIMED: [AtomicBool; MAX_PORT_IDS] = [const { AtomicBool::new(false) }; MAX_PORT_IDS];
+
+/// Port ids a [`Port`] can claim (DPDK's `RTE_MAX_ETHPORTS` is far below this).
+const MAX_PORT_IDS: usize = 1024;
+
+fn claim_port(id: u16) -> Result<(), DpdkError> {
+    let Some(flag) = CLAIMED.get(usize::from(id)) else {
+        return Err(DpdkError::InvalidArgument {
+            what: "port id above the ids a Port can claim",
+        });
+    };
+    flag.compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+        .map(|_| ())
+        .map_err(|_| DpdkError::PortInUse { port: id })
+}
+
 impl Drop for Port<'_> {
     fn drop(&mut self) {
         if self.started {
@@ -430,6 +455,9 @@ impl Drop for Port<'_> {
                 let _ = sys::rte_eth_dev_close(self.id);
                 let _ = sys::rte_vdev_uninit(name.as_ptr());
             }
+        }
+        if let Some(flag) = CLAIMED.get(usize::from(self.id)) {
+            flag.store(false, Ordering::Release);
         }
     }
 }
