@@ -4,12 +4,20 @@
 //! One iteration enqueues a burst of 32 one-cache-line [`Descriptor`]s and dequeues them again
 //! on the same thread (ring and queue both of capacity 1024, so the slots in use rotate through
 //! the whole ring as a real queue's do). Throughput is counted in descriptors, so criterion's
-//! time per element is the cost of one enqueue plus one dequeue. infersteer uses
-//! `push_burst`/`pop_burst`; crossbeam has no burst calls, so its side is 32 `push` then 32
-//! `pop`. A third entry, `memcpy_floor`, copies the same bytes into and out of a 1024-slot array
-//! with no queue logic: one round trip moves 128 bytes per descriptor, so that is the floor for
-//! any queue of 64-byte descriptors. This measures the operations' own cost, not cross-core
-//! cache traffic.
+//! time per element is the cost of one enqueue plus one dequeue. infersteer enters twice:
+//!
+//! - `infersteer`: `push_burst` then `pop_burst`, copying the descriptors in and then out into
+//!   the consumer's array;
+//! - `infersteer_zero_copy`: `push_burst` then `peek_burst` + `advance`, the consumer taking
+//!   the descriptors where they lie in the ring (as a GPU or DMA consumer reads them) with no
+//!   copy out. What the consumer then does with each descriptor is its own work and is not in
+//!   either figure.
+//!
+//! crossbeam has no burst calls, so its side is 32 `push` then 32 `pop`. `memcpy_floor` copies
+//! the same bytes into and out of a 1024-slot array with no queue logic: one copying round trip
+//! moves 128 bytes per descriptor, so that is the floor for any queue that copies 64-byte
+//! descriptors in and out (the zero-copy consumer skips the copy out). This measures the
+//! operations' own cost, not cross-core cache traffic.
 //!
 //! With `--features dpdk`, DPDK 22.11's `rte_ring` joins (the EAL is started once, before the
 //! first measurement, with `-l 0 --no-huge --no-pci --no-shconf`, so every peer runs on the
@@ -84,6 +92,28 @@ fn queue_bench(c: &mut Criterion) {
         b.iter(|| {
             let pushed = tx.push_burst(black_box(&burst));
             let popped = rx.pop_burst(black_box(&mut out));
+            black_box((pushed, popped));
+        })
+    });
+
+    // The same ring with a zero-copy consumer: `push_burst` as above, then `peek_burst` lends
+    // the consumer the descriptors where they lie in the ring (a GPU or DMA consumer reads
+    // them there) and `advance` pops them; nothing is copied out.
+    let (mut tx2, mut rx2) = Ring::<Descriptor>::new(RING_CAPACITY).unwrap().split();
+    for _ in 0..3 {
+        // Sanity, also across the wrap: the runs lent are the burst, in order.
+        assert_eq!(tx2.push_burst(&burst), BURST_SIZE);
+        let (r1, r2) = rx2.peek_burst(BURST_SIZE);
+        assert!(r1.iter().chain(r2).eq(burst.iter()));
+        assert_eq!(rx2.advance(BURST_SIZE), BURST_SIZE);
+    }
+    g.bench_function("infersteer_zero_copy", |b| {
+        b.iter(|| {
+            let pushed = tx2.push_burst(black_box(&burst));
+            let (r1, r2) = rx2.peek_burst(BURST_SIZE);
+            let n = r1.len() + r2.len();
+            black_box((r1, r2));
+            let popped = rx2.advance(n);
             black_box((pushed, popped));
         })
     });

@@ -24,13 +24,14 @@ for bench in sorted(root.glob("*/*/new/benchmark.json")):
 if not groups:
     sys.exit(f"no criterion results under {root} for prefix {prefix!r}: run cargo bench first")
 
-print("| group | infersteer (ns/pkt, median) | peer | peer (ns/pkt, median) | peer / infersteer |")
-print("|---|---:|---|---:|---:|")
+print("| group | infersteer entry | ns/pkt (median) | peer | peer ns/pkt (median) | peer / infersteer |")
+print("|---|---|---:|---|---:|---:|")
 for group, fns in sorted(groups.items()):
-    ours = fns.get("infersteer")
-    for peer, t in sorted(fns.items()):
-        if peer == "infersteer":
-            continue
-        ratio = f"{t / ours:.2f}x" if ours else "n/a"
-        ours_s = f"{ours:.1f}" if ours else "n/a"
-        print(f"| {group} | {ours_s} | {peer} | {t:.1f} | {ratio} |")
+    # Every entry named `infersteer` or `infersteer_<variant>` is ours; the rest are peers.
+    ours = {k: v for k, v in fns.items() if k == "infersteer" or k.startswith("infersteer_")}
+    peers = {k: v for k, v in fns.items() if k not in ours}
+    for name, mine in sorted(ours.items()):
+        if not peers:
+            print(f"| {group} | {name} | {mine:.1f} | | | |")
+        for peer, t in sorted(peers.items()):
+            print(f"| {group} | {name} | {mine:.1f} | {peer} | {t:.1f} | {t / mine:.2f}x |")

@@ -33,6 +33,22 @@ fn receive_all(rx: &mut infersteer::queue::Consumer<u32>, n: usize, burst: usize
     got
 }
 
+/// As `receive_all`, reading each item in place (`pop_burst_with`).
+fn receive_all_in_place(
+    rx: &mut infersteer::queue::Consumer<u32>,
+    n: usize,
+    burst: usize,
+) -> Vec<u32> {
+    let mut got = Vec::with_capacity(n);
+    while got.len() < n {
+        let want = burst.min(n - got.len());
+        if rx.pop_burst_with(want, |_, &v| got.push(v)) == 0 {
+            thread::yield_now();
+        }
+    }
+    got
+}
+
 /// Pushes every item, retrying the rest of a burst when the ring is full.
 fn send_all(tx: &mut infersteer::queue::Producer<u32>, items: &[u32], burst: usize) {
     let mut sent = 0;
@@ -57,6 +73,21 @@ fn model(capacity: usize, items: &'static [u32], push_burst: usize, pop_burst: u
         let got = receive_all(&mut rx, items.len(), pop_burst);
         producer.join().unwrap();
         assert_eq!(got, items, "lost, duplicated or reordered items");
+        assert_eq!(rx.pop(), None);
+    });
+}
+
+/// Bursts across the wrap, the consumer reading the items in their slots: the slot reads must
+/// be ordered before the producer reuses the slots.
+#[test]
+fn in_place_pops_across_the_wrap() {
+    loom::model(|| {
+        static ITEMS: [u32; 5] = [1, 2, 3, 4, 5];
+        let (mut tx, mut rx) = Ring::<u32>::new(2).unwrap().split();
+        let producer = thread::spawn(move || send_all(&mut tx, &ITEMS, 2));
+        let got = receive_all_in_place(&mut rx, ITEMS.len(), 2);
+        producer.join().unwrap();
+        assert_eq!(got, ITEMS, "lost, duplicated or reordered items");
         assert_eq!(rx.pop(), None);
     });
 }

@@ -23,6 +23,10 @@ enum Op {
     Pop,
     PopBurst(usize),
     Peek,
+    /// `peek_burst(max)` then `advance(n)`.
+    PeekAdvance(usize, usize),
+    /// `pop_burst_with(max)`.
+    PopWith(usize),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -32,6 +36,8 @@ fn op() -> impl Strategy<Value = Op> {
         Just(Op::Pop),
         (0usize..40).prop_map(Op::PopBurst),
         Just(Op::Peek),
+        (0usize..40, 0usize..40).prop_map(|(m, n)| Op::PeekAdvance(m, n)),
+        (0usize..40).prop_map(Op::PopWith),
     ]
 }
 
@@ -65,6 +71,23 @@ proptest! {
                     prop_assert!(out[got..].iter().all(|&v| v == u32::MAX));
                 }
                 Op::Peek => prop_assert_eq!(rx.peek(), model.front().copied()),
+                Op::PeekAdvance(max, n) => {
+                    let (a, b) = rx.peek_burst(max);
+                    let lent: Vec<u32> = a.iter().chain(b).copied().collect();
+                    let expect: Vec<u32> = model.iter().take(max).copied().collect();
+                    prop_assert_eq!(lent, expect);
+                    let popped = rx.advance(n);
+                    prop_assert_eq!(popped, n.min(model.len()));
+                    model.drain(..popped);
+                }
+                Op::PopWith(max) => {
+                    let mut seen = Vec::new();
+                    let got = rx.pop_burst_with(max, |i, &v| seen.push((i, v)));
+                    let expect: Vec<(usize, u32)> =
+                        model.drain(..max.min(model.len())).enumerate().collect();
+                    prop_assert_eq!(got, expect.len());
+                    prop_assert_eq!(seen, expect);
+                }
             }
             prop_assert_eq!(tx.len(), model.len());
             prop_assert_eq!(rx.len(), model.len());
@@ -129,6 +152,59 @@ fn two_threads_in_order() {
             expect += 1;
         }
         size = size % out.len() + 1;
+    }
+    producer.join().unwrap();
+    assert_eq!(rx.pop(), None);
+}
+
+/// The zero-copy consumer across threads: `peek_burst` lends runs in place, `advance` pops a
+/// varying part of them (sometimes less than was lent, sometimes more than is there).
+#[test]
+fn two_threads_zero_copy_in_order() {
+    let (mut tx, mut rx) = Ring::<u64>::new(128).unwrap().split();
+    let producer = thread::spawn(move || {
+        let mut burst = [0u64; 33];
+        let mut next = 0u64;
+        let mut size = 1usize;
+        while next < STRESS_ITEMS {
+            let n = size.min((STRESS_ITEMS - next) as usize);
+            for (i, slot) in burst[..n].iter_mut().enumerate() {
+                *slot = next + i as u64;
+            }
+            let pushed = tx.push_burst(&burst[..n]);
+            if pushed == 0 {
+                thread::yield_now();
+            }
+            next += pushed as u64;
+            size = size % burst.len() + 1;
+        }
+    });
+    let mut expect = 0u64;
+    let mut round = 0usize;
+    while expect < STRESS_ITEMS {
+        let max = round % 40 + 1;
+        let (a, b) = rx.peek_burst(max);
+        let lent = a.len() + b.len();
+        assert!(lent <= max);
+        for (k, &v) in a.iter().chain(b).enumerate() {
+            assert_eq!(v, expect + k as u64, "lost, duplicated or reordered item");
+        }
+        // Consume all of them, part of them, or ask for more than were lent.
+        let want = match round % 3 {
+            0 => lent,
+            1 => lent / 2,
+            _ => lent + 5,
+        };
+        let popped = rx.advance(want);
+        assert!(
+            popped >= want.min(lent),
+            "advance popped {popped} of {want}"
+        );
+        expect += popped as u64;
+        if lent == 0 {
+            thread::yield_now();
+        }
+        round += 1;
     }
     producer.join().unwrap();
     assert_eq!(rx.pop(), None);

@@ -175,6 +175,34 @@ impl<T: Copy> Shared<T> {
         unsafe { core::ptr::copy_nonoverlapping(base.add(start), dst, count) }
     }
 
+    /// Calls `f` with a borrow of slot `index`, in place.
+    ///
+    /// # Safety
+    ///
+    /// `index < capacity`; the caller is the consumer and the slot is filled.
+    #[cfg(not(loom))]
+    #[inline(always)]
+    unsafe fn read_at<R>(&self, index: usize, f: impl FnOnce(&T) -> R) -> R {
+        let base = self.slots.as_ptr().cast::<T>();
+        // SAFETY: in bounds (caller); the slot is filled, so it holds an initialised `T`
+        // written before the `tail` store this consumer acquired, and the producer does not
+        // write it until `head` moves past it, which happens only after `f` returns (the
+        // borrow cannot outlive the call: `f` takes it for any lifetime).
+        f(unsafe { &*base.add(index) })
+    }
+
+    /// Loom's version of `read_at`.
+    ///
+    /// # Safety
+    ///
+    /// As for the non-loom `read_at`.
+    #[cfg(loom)]
+    unsafe fn read_at<R>(&self, index: usize, f: impl FnOnce(&T) -> R) -> R {
+        let cell = &self.slots[index];
+        // SAFETY: the slot is filled (caller), so it holds an initialised `T`.
+        cell.with(|p| f(unsafe { (*p).assume_init_ref() }))
+    }
+
     /// Loom's version of `write_run`: one tracked cell access per slot.
     ///
     /// # Safety
@@ -484,6 +512,71 @@ impl<T: Copy> Consumer<T> {
             }
         }
         self.release(n);
+        n
+    }
+
+    /// Pops up to `max` of the oldest items, reading each in place: `read(i, &item)` sees the
+    /// `i`-th item in its slot, with no copy out. Returns how many were popped; their slots go
+    /// back to the producer together, with one index store, after the last `read` returns. If
+    /// `read` panics, nothing of this burst is popped.
+    #[inline]
+    pub fn pop_burst_with(&mut self, max: usize, mut read: impl FnMut(usize, &T)) -> usize {
+        let n = self.available(max).min(max);
+        if n == 0 {
+            return 0;
+        }
+        let start = self.head & self.mask;
+        let first = n.min(self.mask + 1 - start);
+        for i in 0..first {
+            // SAFETY: `start + i < capacity`, and the slot is one of the `n` filled slots from
+            // `head` (`n <= available`, point 1).
+            unsafe { self.shared.read_at(start + i, |item| read(i, item)) };
+        }
+        for i in first..n {
+            // SAFETY: `i - first < capacity`: the rest of the filled slots, from slot 0.
+            unsafe { self.shared.read_at(i - first, |item| read(i, item)) };
+        }
+        self.release(n);
+        n
+    }
+
+    /// Borrows up to `max` of the oldest items where they lie, without popping them: the
+    /// filled slots from the oldest on, as two runs (the second is non-empty only where the
+    /// items wrap past the end of the slot array). A consumer that reads descriptors in place
+    /// (or hands the runs to a DMA or a GPU copy) uses this and then [`advance`](Self::advance)
+    /// by what it consumed; nothing is copied. While the runs are borrowed the consumer cannot
+    /// advance, so the producer cannot reuse their slots.
+    #[cfg(not(loom))]
+    #[inline]
+    pub fn peek_burst(&mut self, max: usize) -> (&[T], &[T]) {
+        let n = self.available(max).min(max);
+        let start = self.head & self.mask;
+        let first = n.min(self.mask + 1 - start);
+        let base = self.shared.slots.as_ptr().cast::<T>();
+        // SAFETY: the runs `[start, start + first)` and `[0, n - first)` are inside the slot
+        // array (`start + first <= capacity`, `n - first <= capacity`) and are among the `n`
+        // filled slots from `head` (`n <= available`, point 1): initialised `T`s whose writes
+        // happened-before the `tail` this consumer acquired. The producer writes a slot only
+        // after `head` moves past it, and `head` moves only through `&mut self`, which the
+        // returned borrows hold. The slots are `UnsafeCell`s that nobody writes meanwhile, so
+        // shared references into them are sound. `n - first` is 0 unless the items wrap.
+        unsafe {
+            (
+                core::slice::from_raw_parts(base.add(start), first),
+                core::slice::from_raw_parts(base, n - first),
+            )
+        }
+    }
+
+    /// Pops the `n` oldest items without reading them (after [`peek_burst`](Self::peek_burst)
+    /// read them in place), or all of them if there are fewer; returns how many. Their slots
+    /// return to the producer with one index store.
+    #[inline]
+    pub fn advance(&mut self, n: usize) -> usize {
+        let n = n.min(self.available(n));
+        if n != 0 {
+            self.release(n);
+        }
         n
     }
 }
