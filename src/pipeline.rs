@@ -385,14 +385,6 @@ pub const REASSEMBLY_BYTES: usize = 4096;
 
 type Reassembly = reassembly::Pool<REASSEMBLY_SLOTS, REASSEMBLY_BYTES>;
 
-/// Descriptors staged for one queue during a burst.
-#[derive(Clone, Debug)]
-struct Staged {
-    descs: [Descriptor; BURST_SIZE],
-    frames: [u8; BURST_SIZE],
-    len: usize,
-}
-
 /// One data-plane core's pipeline. Build one per core at setup, sharing the immutable
 /// policy and steering tables and the in-flight counters.
 #[derive(Debug)]
@@ -403,7 +395,8 @@ pub struct Pipeline {
     /// Per tenant: the in-flight cap (copied from the policy for a compact hot-path read).
     caps: Vec<u32>,
     queues: Vec<Producer<Descriptor>>,
-    staged: Vec<Staged>,
+    /// The queues with descriptors staged (written into the ring, not yet published) in this
+    /// burst; each is committed once at its end.
     touched: [u16; BURST_SIZE],
     touched_len: usize,
     flows: FlowTable,
@@ -429,9 +422,11 @@ pub struct Pipeline {
 }
 
 /// Where a frame stands after the parse and lookup stages.
+#[derive(Clone, Copy)]
 enum Stage {
+    /// A verdict is already written (malformed, not IP).
     Done,
-    Established(usize),
+    /// Keyed: established if the lookup found the flow, else new.
     New,
 }
 
@@ -456,13 +451,6 @@ impl Pipeline {
                 given: queues.len(),
             });
         }
-        let staged = (0..queues.len())
-            .map(|_| Staged {
-                descs: [Descriptor::EMPTY; BURST_SIZE],
-                frames: [0; BURST_SIZE],
-                len: 0,
-            })
-            .collect();
         let tenants = policy.tenant_count();
         let n_queues = queues.len();
         let caps = (0..tenants)
@@ -485,7 +473,6 @@ impl Pipeline {
             inflight,
             caps,
             queues,
-            staged,
             touched: [0; BURST_SIZE],
             touched_len: 0,
             config,
@@ -547,9 +534,13 @@ impl Pipeline {
             _ => return 0,
         };
 
-        // Staging starts empty (also after a burst that panicked half-way and was caught).
-        for s in &mut self.staged {
-            s.len = 0;
+        // Staging starts empty: descriptors a burst staged but never committed (one that
+        // panicked half-way and was caught) are discarded, never published for frames whose
+        // verdicts were never delivered.
+        for &q in self.touched.get(..self.touched_len).unwrap_or(&[]) {
+            if let Some(producer) = self.queues.get_mut(usize::from(q)) {
+                producer.discard_staged();
+            }
         }
         self.touched_len = 0;
 
@@ -602,20 +593,20 @@ impl Pipeline {
             self.hashes.get(..n).unwrap_or(&[]),
             &mut self.slots,
         );
-        for (st, slot) in stage.iter_mut().zip(self.slots.iter()) {
-            if let (Stage::New, Some(s)) = (&st, slot) {
-                *st = Stage::Established(*s);
-            }
-        }
 
-        // 3. Per frame: follow the flow's decision, or decide for a new flow.
-        self.touched_len = 0;
-        for (i, (f, st)) in frames.iter().zip(stage.iter()).enumerate() {
-            let v = match st {
-                Stage::Done => continue,
-                Stage::Established(slot) => self.established(i, *f, *slot, now_ns),
+        // 3. Per frame: follow the flow's decision, or decide for a new flow; count the
+        // verdict (final here: a full queue refuses at staging) against the frame's tenant.
+        for (i, ((f, st), out)) in frames
+            .iter()
+            .zip(stage.iter())
+            .zip(verdicts.iter_mut())
+            .enumerate()
+        {
+            let v = match (st, self.slots.get(i).copied().flatten()) {
+                (Stage::Done, _) => *out,
+                (Stage::New, Some(slot)) => self.established(i, *f, slot, now_ns),
                 // An earlier frame of this burst may have made the flow's entry.
-                Stage::New => match (self.keys.get(i), self.hashes.get(i)) {
+                (Stage::New, None) => match (self.keys.get(i), self.hashes.get(i)) {
                     (Some(k), Some(h)) => match self.flows.find(k, *h) {
                         Some(slot) => self.established(i, *f, slot, now_ns),
                         None => self.new_flow(i, *f, now_ns),
@@ -623,44 +614,30 @@ impl Pipeline {
                     _ => self.new_flow(i, *f, now_ns),
                 },
             };
-            if let Some(out) = verdicts.get_mut(i) {
-                *out = v;
+            *out = v;
+            match self
+                .tenants
+                .get(i)
+                .copied()
+                .flatten()
+                .and_then(|t| self.per_tenant.get_mut(t.0 as usize))
+            {
+                Some(c) => c.count(&v),
+                None => self.unattributed.count(&v),
             }
         }
 
-        // 4. Enqueue per queue, in bulk; what a full queue refuses is a `queue_full` drop.
-        for t in 0..self.touched_len {
-            let q = usize::from(self.touched.get(t).copied().unwrap_or(0));
-            let (Some(staged), Some(producer), Some(qc)) = (
-                self.staged.get_mut(q),
-                self.queues.get_mut(q),
-                self.per_queue.get_mut(q),
-            ) else {
-                continue;
-            };
-            let len = staged.len;
-            let pushed = producer.push_burst(staged.descs.get(..len).unwrap_or(&[]));
-            qc.enqueued += pushed as u64;
-            qc.full += (len - pushed) as u64;
-            for k in pushed..len {
-                if let (Some(&fi), Some(d)) = (staged.frames.get(k), staged.descs.get(k)) {
-                    if let Some(v) = verdicts.get_mut(usize::from(fi)) {
-                        *v = Verdict::Drop(DropReason::QueueFull);
-                    }
-                    self.inflight.untake(d.tenant);
-                }
+        // 4. Publish each touched queue's staged descriptors, one index store per queue.
+        for &q in self.touched.get(..self.touched_len).unwrap_or(&[]) {
+            let q = usize::from(q);
+            if let (Some(producer), Some(qc)) = (self.queues.get_mut(q), self.per_queue.get_mut(q))
+            {
+                qc.enqueued += producer.commit() as u64;
             }
-            staged.len = 0;
         }
+        self.touched_len = 0;
 
-        // 5. Count.
         self.frames_in += n as u64;
-        for (v, t) in verdicts.iter().zip(self.tenants.iter()) {
-            match t.and_then(|t| self.per_tenant.get_mut(t.0 as usize)) {
-                Some(c) => c.count(v),
-                None => self.unattributed.count(v),
-            }
-        }
 
         // Housekeeping, a little per burst.
         self.flows.age(now_ns, self.config.age_budget);
@@ -740,44 +717,41 @@ impl Pipeline {
                     flags |= DescFlags::FIRST_OF_FLOW;
                 }
                 let flow_hash = u64::from(self.hashes.get(i).copied().unwrap_or(0));
-                match self.staged.get_mut(usize::from(queue)) {
-                    Some(s) => {
-                        if s.len == 0 {
-                            if let Some(slot) = self.touched.get_mut(self.touched_len) {
-                                *slot = queue;
-                                self.touched_len += 1;
-                            }
-                        }
-                        if let (Some(d), Some(fi)) =
-                            (s.descs.get_mut(s.len), s.frames.get_mut(s.len))
-                        {
-                            // Built in place in the staging slot.
-                            *d = Descriptor {
-                                packet: f.handle(),
-                                session,
-                                flow_hash,
-                                enqueue_ns: now_ns,
-                                cookie: 0,
-                                tenant: t.0,
-                                model: model.0,
-                                payload_offset: range.start as u32,
-                                payload_len: range.len() as u32,
-                                flags,
-                                queue: u32::from(queue),
-                            };
-                            *fi = i as u8;
-                            s.len += 1;
-                            Verdict::Gpu { queue }
-                        } else {
-                            self.inflight.untake(t.0);
-                            Verdict::Drop(DropReason::QueueFull)
-                        }
+                let q = usize::from(queue);
+                let Some(producer) = self.queues.get_mut(q) else {
+                    self.inflight.untake(t.0);
+                    return Verdict::Drop(DropReason::NoPool);
+                };
+                let first_of_queue = producer.staged() == 0;
+                // Written straight into the ring's next free slot; published at the burst's end.
+                let staged = producer.stage(Descriptor {
+                    packet: f.handle(),
+                    session,
+                    flow_hash,
+                    enqueue_ns: now_ns,
+                    cookie: 0,
+                    tenant: t.0,
+                    model: model.0,
+                    payload_offset: range.start as u32,
+                    payload_len: range.len() as u32,
+                    flags,
+                    queue: u32::from(queue),
+                });
+                if staged.is_err() {
+                    // A full queue: the descriptor is refused and its quota given back.
+                    self.inflight.untake(t.0);
+                    if let Some(qc) = self.per_queue.get_mut(q) {
+                        qc.full += 1;
                     }
-                    None => {
-                        self.inflight.untake(t.0);
-                        Verdict::Drop(DropReason::NoPool)
+                    return Verdict::Drop(DropReason::QueueFull);
+                }
+                if first_of_queue {
+                    if let Some(slot) = self.touched.get_mut(self.touched_len) {
+                        *slot = queue;
+                        self.touched_len += 1;
                     }
                 }
+                Verdict::Gpu { queue }
             }
             FlowDecision::Terminate(h) => Verdict::Terminate(h),
             FlowDecision::Host | FlowDecision::Reassembling { .. } => Verdict::Host,

@@ -13,9 +13,11 @@
 //! consumer owns `[head, tail)` (filled). The protocol:
 //!
 //! 1. The producer writes the slots `[tail, tail + n)` and then stores `tail + n` with
-//!    `Release`. A consumer that loads that `tail` (or a later one) with `Acquire`
-//!    synchronises with the store, so the slot writes happen-before its slot reads: it never
-//!    reads a slot before the write is complete.
+//!    `Release`: at once for a push, or at `commit` for items staged one by one meanwhile
+//!    (staged slots are written but not yet published, so they are still the producer's). A
+//!    consumer that loads that `tail` (or a later one) with `Acquire` synchronises with the
+//!    store, so the slot writes happen-before its slot reads: it never reads a slot before the
+//!    write is complete.
 //! 2. The consumer reads the slots `[head, head + n)` and then stores `head + n` with
 //!    `Release`. A producer that loads that `head` with `Acquire` synchronises with it, so the
 //!    reads happen-before the producer's next writes to those slots: a slot is never
@@ -290,6 +292,7 @@ impl<T: Copy + Send> Ring<T> {
                 shared: Arc::clone(&self.shared),
                 mask,
                 tail: 0,
+                published: 0,
                 head_cache: 0,
             },
             Consumer {
@@ -322,8 +325,10 @@ pub struct Producer<T> {
     shared: Arc<Shared<T>>,
     /// `capacity - 1`.
     mask: usize,
-    /// Items ever pushed; the producer's own copy of `shared.tail`.
+    /// Items ever written: pushed, or staged and not yet committed.
     tail: usize,
+    /// Items ever published: the producer's own copy of `shared.tail` (`<= tail`).
+    published: usize,
     /// The last `shared.head` this side loaded; never ahead of the real one.
     head_cache: usize,
 }
@@ -347,14 +352,61 @@ impl<T: Copy> Producer<T> {
         self.cached_room()
     }
 
-    /// Publishes `n` newly written items to the consumer (point 1 of the module docs).
+    /// Publishes `n` newly written items, and any staged before them, to the consumer (point 1
+    /// of the module docs).
     #[inline(always)]
     fn publish(&mut self, n: usize) {
         self.tail = self.tail.wrapping_add(n);
+        self.published = self.tail;
         self.shared.tail.0.store(self.tail, Ordering::Release);
     }
 
-    /// Pushes one item, or gives it back if the ring is full.
+    /// Writes `item` into the next free slot without publishing it, or gives it back if the
+    /// ring is full (staged items count as taken). The consumer sees staged items only at the
+    /// next [`commit`](Self::commit) (or push, which publishes them ahead of its own), all
+    /// together with one index store. A data plane stages each descriptor the moment it is
+    /// decided, straight into the ring with no staging array, and commits once per burst.
+    #[inline(always)]
+    pub fn stage(&mut self, item: T) -> Result<(), T> {
+        if self.room(1) == 0 {
+            return Err(item);
+        }
+        // SAFETY: `room(1) >= 1`, so the slot `tail & mask` is free (module docs, point 2: the
+        // staged slots before it are counted in `tail`) and in bounds; `&item` is readable
+        // for one item. The consumer cannot read the slot before it is published.
+        unsafe { self.shared.write_run(self.tail & self.mask, &item, 1) };
+        self.tail = self.tail.wrapping_add(1);
+        Ok(())
+    }
+
+    /// Items staged and not yet committed.
+    #[inline(always)]
+    pub fn staged(&self) -> usize {
+        self.tail.wrapping_sub(self.published)
+    }
+
+    /// Forgets every staged item without publishing it (the slots stay free) and returns how
+    /// many: for a producer abandoning a burst it could not finish.
+    #[inline]
+    pub fn discard_staged(&mut self) -> usize {
+        let n = self.staged();
+        self.tail = self.published;
+        n
+    }
+
+    /// Publishes every staged item to the consumer with one index store (none if nothing is
+    /// staged) and returns how many.
+    #[inline]
+    pub fn commit(&mut self) -> usize {
+        let n = self.staged();
+        if n != 0 {
+            self.publish(0);
+        }
+        n
+    }
+
+    /// Pushes one item, or gives it back if the ring is full. Staged items are published
+    /// with it, ahead of it.
     #[inline]
     pub fn push(&mut self, item: T) -> Result<(), T> {
         if self.room(1) == 0 {
@@ -369,7 +421,7 @@ impl<T: Copy> Producer<T> {
 
     /// Pushes as many of `items` as there is room for, in order, and returns how many: all of
     /// them, a prefix, or none when the ring is full. The items pushed become visible to the
-    /// consumer together, with one index store.
+    /// consumer together, with one index store (and any staged items with them, ahead of them).
     #[inline]
     pub fn push_burst(&mut self, items: &[T]) -> usize {
         let n = self.room(items.len()).min(items.len());
@@ -403,8 +455,8 @@ impl<T> Producer<T> {
         self.mask + 1
     }
 
-    /// Items in the ring now, as this side sees it (the consumer may be popping meanwhile, so
-    /// the true number can only be lower).
+    /// Items in the ring now, staged ones included, as this side sees it (the consumer may be
+    /// popping meanwhile, so the true number can only be lower).
     #[inline]
     pub fn len(&self) -> usize {
         self.tail
