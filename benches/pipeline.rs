@@ -142,7 +142,7 @@ fn established(c: &mut Criterion) {
     );
     let data_raw = raw(&data);
     let data_refs: Vec<&RawFrame<'_>> = data_raw.iter().collect();
-    let mut drain = |consumers: &mut [Consumer<Descriptor>]| {
+    let drain = |consumers: &mut [Consumer<Descriptor>]| {
         for c in consumers.iter_mut() {
             drain_in_place(c, &inflight);
         }
