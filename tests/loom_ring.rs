@@ -92,6 +92,29 @@ fn in_place_pops_across_the_wrap() {
     });
 }
 
+/// Items staged one by one and committed two at a time across the wrap: the consumer must not
+/// see a staged slot before its commit, and the slot writes must be ordered before its reads.
+#[test]
+fn staged_commits_across_the_wrap() {
+    loom::model(|| {
+        static ITEMS: [u32; 4] = [7, 8, 9, 10];
+        let (mut tx, mut rx) = Ring::<u32>::new(2).unwrap().split();
+        let producer = thread::spawn(move || {
+            for pair in ITEMS.chunks(2) {
+                for &v in pair {
+                    while tx.stage(v).is_err() {
+                        thread::yield_now();
+                    }
+                }
+                assert_eq!(tx.commit(), pair.len());
+            }
+        });
+        let got = receive_all(&mut rx, ITEMS.len(), 2);
+        producer.join().unwrap();
+        assert_eq!(got, ITEMS, "lost, duplicated or reordered items");
+    });
+}
+
 /// Single pushes and pops through a ring of two: every slot is reused.
 #[test]
 fn single_push_single_pop_wraps() {

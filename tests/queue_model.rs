@@ -27,6 +27,9 @@ enum Op {
     PeekAdvance(usize, usize),
     /// `pop_burst_with(max)`.
     PopWith(usize),
+    Stage(u32),
+    Commit,
+    Discard,
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -38,6 +41,9 @@ fn op() -> impl Strategy<Value = Op> {
         Just(Op::Peek),
         (0usize..40, 0usize..40).prop_map(|(m, n)| Op::PeekAdvance(m, n)),
         (0usize..40).prop_map(Op::PopWith),
+        any::<u32>().prop_map(Op::Stage),
+        Just(Op::Commit),
+        Just(Op::Discard),
     ]
 }
 
@@ -49,17 +55,40 @@ proptest! {
         let cap = 1usize << cap_log2;
         let (mut tx, mut rx) = Ring::<u32>::new(cap).unwrap().split();
         let mut model = VecDeque::with_capacity(cap);
+        // Staged items: written, taking room, not yet visible to the consumer.
+        let mut staged: Vec<u32> = Vec::new();
         for op in ops {
             match op {
                 Op::Push(v) => {
-                    let expect = if model.len() < cap { model.push_back(v); Ok(()) } else { Err(v) };
+                    let expect = if model.len() + staged.len() < cap {
+                        model.extend(staged.drain(..));
+                        model.push_back(v);
+                        Ok(())
+                    } else {
+                        Err(v)
+                    };
                     prop_assert_eq!(tx.push(v), expect);
                 }
                 Op::PushBurst(vs) => {
-                    let room = cap - model.len();
+                    let room = cap - model.len() - staged.len();
                     let expect = vs.len().min(room);
+                    if expect > 0 {
+                        model.extend(staged.drain(..));
+                    }
                     model.extend(&vs[..expect]);
                     prop_assert_eq!(tx.push_burst(&vs), expect);
+                }
+                Op::Stage(v) => {
+                    let expect = if model.len() + staged.len() < cap { staged.push(v); Ok(()) } else { Err(v) };
+                    prop_assert_eq!(tx.stage(v), expect);
+                }
+                Op::Commit => {
+                    prop_assert_eq!(tx.commit(), staged.len());
+                    model.extend(staged.drain(..));
+                }
+                Op::Discard => {
+                    prop_assert_eq!(tx.discard_staged(), staged.len());
+                    staged.clear();
                 }
                 Op::Pop => prop_assert_eq!(rx.pop(), model.pop_front()),
                 Op::PopBurst(n) => {
@@ -89,9 +118,10 @@ proptest! {
                     prop_assert_eq!(seen, expect);
                 }
             }
-            prop_assert_eq!(tx.len(), model.len());
+            prop_assert_eq!(tx.staged(), staged.len());
+            prop_assert_eq!(tx.len(), model.len() + staged.len());
             prop_assert_eq!(rx.len(), model.len());
-            prop_assert_eq!(tx.is_full(), model.len() == cap);
+            prop_assert_eq!(tx.is_full(), model.len() + staged.len() == cap);
             prop_assert_eq!(rx.is_empty(), model.is_empty());
         }
     }
