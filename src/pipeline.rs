@@ -32,7 +32,7 @@
 use crate::capacity::BURST_SIZE;
 use crate::l7::reassembly::{self, Outcome, SlotId};
 use crate::l7::{Classifier, ClassifyConfig, L7Error, RequestInfo, RequestKind};
-use crate::policy::{Color, PolicerBank, PolicyTable, TenantId, Trusted};
+use crate::policy::{Color, ModelId, PolicerBank, PolicyTable, TenantId, Trusted};
 use crate::queue::{DescFlags, Descriptor, Producer};
 use crate::steer::{FlowDecision, FlowEntry, FlowKey, FlowStats, FlowTable, NoQueue, SteerTable};
 use crate::verdict::{DropReason, TlsHint};
@@ -660,10 +660,34 @@ impl Pipeline {
         entry.last_ns = now_ns;
         entry.packets += 1;
         let tenant = entry.tenant;
-        let decision = entry.decision;
+        // The common case first, read straight from the entry: a known tenant's GPU flow.
+        let gpu = match (tenant, &entry.decision) {
+            (
+                Some(t),
+                FlowDecision::Gpu {
+                    queue,
+                    model,
+                    session,
+                    flags,
+                    ..
+                },
+            ) => Some((t, *queue, *model, *session, *flags)),
+            _ => None,
+        };
         if let Some(t) = self.tenants.get_mut(i) {
             *t = tenant;
         }
+        if let Some((t, queue, model, session, flags)) = gpu {
+            let len = f.bytes().len() as u64;
+            if self.policers.police(t, len, now_ns) == Color::Red {
+                return Verdict::Drop(DropReason::RateLimited);
+            }
+            return self.to_gpu(i, f, t, queue, model, session, flags, now_ns);
+        }
+        let decision = self
+            .flows
+            .entry(slot)
+            .map_or(FlowDecision::Host, |e| e.decision);
         match decision {
             FlowDecision::Reassembling { slot: rs } => {
                 self.continue_first_flight(i, f, slot, rs, now_ns)
@@ -704,59 +728,77 @@ impl Pipeline {
                 let Some(t) = tenant else {
                     return Verdict::Drop(DropReason::UnknownTenant);
                 };
-                let cap = self.caps.get(t.0 as usize).copied().unwrap_or(0);
-                if !self.inflight.try_acquire(t.0, cap) {
-                    return Verdict::Drop(DropReason::TenantQuota);
-                }
-                // The payload range from the stage that parsed the frame (the fast path writes
-                // no summary).
-                let (start, end) = self.payloads.get(i).copied().unwrap_or((0, 0));
-                let range = usize::from(start)..usize::from(end.max(start));
                 let mut flags = flags;
                 if first {
                     flags |= DescFlags::FIRST_OF_FLOW;
                 }
-                let flow_hash = u64::from(self.hashes.get(i).copied().unwrap_or(0));
-                let q = usize::from(queue);
-                let Some(producer) = self.queues.get_mut(q) else {
-                    self.inflight.untake(t.0);
-                    return Verdict::Drop(DropReason::NoPool);
-                };
-                let first_of_queue = producer.staged() == 0;
-                // Written straight into the ring's next free slot; published at the burst's end.
-                let staged = producer.stage(Descriptor {
-                    packet: f.handle(),
-                    session,
-                    flow_hash,
-                    enqueue_ns: now_ns,
-                    cookie: 0,
-                    tenant: t.0,
-                    model: model.0,
-                    payload_offset: range.start as u32,
-                    payload_len: range.len() as u32,
-                    flags,
-                    queue: u32::from(queue),
-                });
-                if staged.is_err() {
-                    // A full queue: the descriptor is refused and its quota given back.
-                    self.inflight.untake(t.0);
-                    if let Some(qc) = self.per_queue.get_mut(q) {
-                        qc.full += 1;
-                    }
-                    return Verdict::Drop(DropReason::QueueFull);
-                }
-                if first_of_queue {
-                    if let Some(slot) = self.touched.get_mut(self.touched_len) {
-                        *slot = queue;
-                        self.touched_len += 1;
-                    }
-                }
-                Verdict::Gpu { queue }
+                self.to_gpu(i, f, t, queue, model, session, flags, now_ns)
             }
             FlowDecision::Terminate(h) => Verdict::Terminate(h),
             FlowDecision::Host | FlowDecision::Reassembling { .. } => Verdict::Host,
             FlowDecision::Drop(r) => Verdict::Drop(r),
         }
+    }
+
+    /// Sends frame `i` of tenant `t` (already policed) to GPU queue `queue`: the in-flight
+    /// quota, then the descriptor staged straight into the queue's ring.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn to_gpu<F: Frame + ?Sized>(
+        &mut self,
+        i: usize,
+        f: &F,
+        t: TenantId,
+        queue: u16,
+        model: ModelId,
+        session: u64,
+        flags: DescFlags,
+        now_ns: u64,
+    ) -> Verdict {
+        let cap = self.caps.get(t.0 as usize).copied().unwrap_or(0);
+        if !self.inflight.try_acquire(t.0, cap) {
+            return Verdict::Drop(DropReason::TenantQuota);
+        }
+        // The payload range from the stage that parsed the frame (the fast path writes
+        // no summary).
+        let (start, end) = self.payloads.get(i).copied().unwrap_or((0, 0));
+        let range = usize::from(start)..usize::from(end.max(start));
+        let flow_hash = u64::from(self.hashes.get(i).copied().unwrap_or(0));
+        let q = usize::from(queue);
+        let Some(producer) = self.queues.get_mut(q) else {
+            self.inflight.untake(t.0);
+            return Verdict::Drop(DropReason::NoPool);
+        };
+        let first_of_queue = producer.staged() == 0;
+        // Written straight into the ring's next free slot; published at the burst's end.
+        let staged = producer.stage(Descriptor {
+            packet: f.handle(),
+            session,
+            flow_hash,
+            enqueue_ns: now_ns,
+            cookie: 0,
+            tenant: t.0,
+            model: model.0,
+            payload_offset: range.start as u32,
+            payload_len: range.len() as u32,
+            flags,
+            queue: u32::from(queue),
+        });
+        if staged.is_err() {
+            // A full queue: the descriptor is refused and its quota given back.
+            self.inflight.untake(t.0);
+            if let Some(qc) = self.per_queue.get_mut(q) {
+                qc.full += 1;
+            }
+            return Verdict::Drop(DropReason::QueueFull);
+        }
+        if first_of_queue {
+            if let Some(slot) = self.touched.get_mut(self.touched_len) {
+                *slot = queue;
+                self.touched_len += 1;
+            }
+        }
+        Verdict::Gpu { queue }
     }
 
     /// Makes sure `summaries[i]` holds frame `i`'s full parse (after the fast path).
