@@ -682,7 +682,7 @@ impl Pipeline {
             if self.policers.police(t, len, now_ns) == Color::Red {
                 return Verdict::Drop(DropReason::RateLimited);
             }
-            return self.to_gpu(i, f, t, queue, model, session, flags, now_ns);
+            return self.send_to_gpu(i, f, t, queue, model, session, flags, now_ns);
         }
         let decision = self
             .flows
@@ -732,7 +732,7 @@ impl Pipeline {
                 if first {
                     flags |= DescFlags::FIRST_OF_FLOW;
                 }
-                self.to_gpu(i, f, t, queue, model, session, flags, now_ns)
+                self.send_to_gpu(i, f, t, queue, model, session, flags, now_ns)
             }
             FlowDecision::Terminate(h) => Verdict::Terminate(h),
             FlowDecision::Host | FlowDecision::Reassembling { .. } => Verdict::Host,
@@ -744,7 +744,7 @@ impl Pipeline {
     /// quota, then the descriptor staged straight into the queue's ring.
     #[allow(clippy::too_many_arguments)]
     #[inline(always)]
-    fn to_gpu<F: Frame + ?Sized>(
+    fn send_to_gpu<F: Frame + ?Sized>(
         &mut self,
         i: usize,
         f: &F,
