@@ -410,6 +410,8 @@ pub struct Pipeline {
     full: [bool; BURST_SIZE],
     /// Frame `i`'s innermost payload range.
     payloads: [(u16, u16); BURST_SIZE],
+    /// Frame `i`'s length in bytes (saturating), read once: the policers' byte count.
+    lens: [u32; BURST_SIZE],
     keys: [FlowKey; BURST_SIZE],
     hashes: [u32; BURST_SIZE],
     slots: [Option<usize>; BURST_SIZE],
@@ -479,6 +481,7 @@ impl Pipeline {
             summaries: [FrameSummary::EMPTY; BURST_SIZE],
             full: [false; BURST_SIZE],
             payloads: [(0, 0); BURST_SIZE],
+            lens: [0; BURST_SIZE],
             keys: [FlowKey::default(); BURST_SIZE],
             hashes: [0; BURST_SIZE],
             slots: [None; BURST_SIZE],
@@ -556,10 +559,12 @@ impl Pipeline {
             .zip(stage.iter_mut())
             .zip(self.keys.iter_mut())
             .zip(self.hashes.iter_mut())
-            .zip(self.tenants.iter_mut());
-        for ((((((((f, summary), full), payload), v), st), key), hash), t) in per_frame {
+            .zip(self.tenants.iter_mut())
+            .zip(self.lens.iter_mut());
+        for (((((((((f, summary), full), payload), v), st), key), hash), t), len) in per_frame {
             *t = None;
             let bytes = f.bytes();
+            *len = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
             // The commonest shape takes the fast path (no summary written: a new flow gets
             // its full parse later); anything else, and anything malformed, the full parser.
             let keyed = match wire::fast::parse_plain_tcp(bytes) {
@@ -678,7 +683,7 @@ impl Pipeline {
             *t = tenant;
         }
         if let Some((t, queue, model, session, flags)) = gpu {
-            let len = f.bytes().len() as u64;
+            let len = u64::from(self.lens.get(i).copied().unwrap_or(0));
             if self.policers.police(t, len, now_ns) == Color::Red {
                 return Verdict::Drop(DropReason::RateLimited);
             }
@@ -707,7 +712,7 @@ impl Pipeline {
         first: bool,
         now_ns: u64,
     ) -> Verdict {
-        let len = f.bytes().len() as u64;
+        let len = u64::from(self.lens.get(i).copied().unwrap_or(0));
         if let (
             Some(t),
             FlowDecision::Gpu { .. } | FlowDecision::Terminate(_) | FlowDecision::Host,

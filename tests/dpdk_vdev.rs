@@ -161,6 +161,7 @@ fn main() {
         ("raw_ring_spsc_threads", raw_ring_spsc_threads),
         ("pipeline_over_pcap", pipeline_over_pcap),
         ("pipeline_stalled_consumer", pipeline_stalled_consumer),
+        ("consumer_work_panics", consumer_work_panics),
         ("pipeline_mempool_exhausted", pipeline_mempool_exhausted),
     ];
     let (mut passed, mut failed) = (0usize, 0usize);
@@ -1079,6 +1080,79 @@ fn burst_of(ctx: &Ctx<'_>, frame: &[u8], n: usize) -> MbufBurst {
 /// A GPU queue whose consumer stalls: the ring fills, the rest become `queue_full` drops and
 /// are freed at once; when the consumer catches up everything is freed. Also: a full `host`
 /// burst (overflow freed) and a consumer dropped with descriptors inside.
+/// The zero-copy consumer lends the descriptors in place, frees their mbufs, then pops them:
+/// a worker that panics mid-batch must leave the batch queued and its mbufs unfreed, so that
+/// the next poll frees each exactly once (no leak, no double free), also for a batch that
+/// wraps the ring's end and reaches the worker in two calls.
+fn consumer_work_panics(ctx: &Ctx<'_>) -> String {
+    const CAPACITY: usize = 8;
+    let MbufPipeline {
+        mut pipeline,
+        mut gpu,
+        inflight,
+    } = mbuf_pipeline(1, CAPACITY, 1024);
+    let src = [10, 1, 7, 7];
+    let request = tcp_frame(src, 47000, 1, PSH_ACK, HTTP1_REQUEST);
+    let body = tcp_frame(src, 47000, 1 + HTTP1_REQUEST.len() as u32, PSH_ACK, BODY);
+    let mut verdicts = [Verdict::Host; MAX_BURST];
+    let mut host = MbufBurst::new();
+    let mut burst = burst_of(ctx, &request, 1);
+    assert_eq!(
+        process_mbufs(&mut pipeline, &mut burst, 10, &mut verdicts, &mut host).to_gpu,
+        1
+    );
+    // Move the ring's slots on by 6, so that the next batch of 6 wraps (slots 6, 7, 0..3).
+    let mut burst = burst_of(ctx, &body, 5);
+    assert_eq!(
+        process_mbufs(&mut pipeline, &mut burst, 20, &mut verdicts, &mut host).to_gpu,
+        5
+    );
+    assert_eq!(gpu[0].poll(BatchPolicy::new(8, 0), 30, |_, _| {}), 6);
+    ctx.assert_no_leak("consumer_work_panics (warm-up)");
+    let mut burst = burst_of(ctx, &body, 6);
+    assert_eq!(
+        process_mbufs(&mut pipeline, &mut burst, 40, &mut verdicts, &mut host).to_gpu,
+        6
+    );
+    let queued = ctx.start - ctx.pool.available();
+    assert_eq!(queued, 6);
+    // The worker panics on the batch's second run.
+    let mut calls = 0;
+    // The panic is expected: keep its message and backtrace out of the test output.
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        gpu[0].poll(BatchPolicy::new(8, 0), 50, |d, m| {
+            calls += 1;
+            assert_eq!(d.len(), m.len());
+            if calls == 2 {
+                panic!("worker failed");
+            }
+        })
+    }));
+    std::panic::set_hook(hook);
+    assert!(caught.is_err());
+    assert_eq!(calls, 2, "the wrapped batch reached the worker as two runs");
+    assert_eq!(gpu[0].len(), 6, "the batch stays queued");
+    assert_eq!(ctx.start - ctx.pool.available(), 6, "and its mbufs unfreed");
+    assert_eq!(inflight.get(0), 6);
+    // The next poll frees each mbuf once and releases every slot.
+    let mut seen = 0;
+    assert_eq!(
+        gpu[0].poll(BatchPolicy::new(8, 0), 60, |d, m| {
+            assert_eq!(d.len(), m.len());
+            seen += d.len();
+        }),
+        6
+    );
+    assert_eq!(seen, 6);
+    assert_eq!(inflight.get(0), 0);
+    drop(gpu);
+    assert!(pipeline.snapshot().balanced());
+    ctx.assert_no_leak("consumer_work_panics");
+    "a worker panic mid-batch (wrapped, two runs) left 6 descriptors queued and 6 mbufs unfreed; the next poll freed each once".to_owned()
+}
+
 fn pipeline_stalled_consumer(ctx: &Ctx<'_>) -> String {
     const CAPACITY: usize = 8;
     let MbufPipeline {

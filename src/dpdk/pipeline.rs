@@ -44,6 +44,7 @@
 //! ```
 
 use core::fmt;
+use core::mem::ManuallyDrop;
 use std::sync::Arc;
 
 use super::mbuf::{Mbuf, MbufBurst, MAX_BURST};
@@ -203,7 +204,6 @@ pub fn process_mbufs(
 pub struct MbufConsumer {
     queue: Consumer<Descriptor>,
     inflight: Arc<InFlight>,
-    scratch: [Descriptor; MAX_BURST],
     consumed: u64,
 }
 
@@ -221,16 +221,20 @@ impl MbufConsumer {
         Self {
             queue,
             inflight,
-            scratch: [Descriptor::EMPTY; MAX_BURST],
             consumed: 0,
         }
     }
 
-    /// One polling step: pops every batch `policy` says is due at `now_ns` (at most
+    /// One polling step: takes every batch `policy` says is due at `now_ns` (at most
     /// [`MAX_BURST`] descriptors each, and a ring's capacity worth in all), hands each to
     /// `work` with the mbufs of its descriptors (in order, skipping `packet == 0`), then frees
-    /// those mbufs in one bulk call and releases the in-flight slots. Returns the number of
-    /// descriptors consumed. No allocation.
+    /// those mbufs in one bulk call, releases the in-flight slots and pops the batch. The
+    /// descriptors are read where they lie in the ring, never copied out; a batch that wraps
+    /// the ring's end reaches `work` as two calls. Returns the number of descriptors consumed.
+    /// No allocation.
+    ///
+    /// Should `work` panic, the batch stays in the queue and its mbufs are not freed here: a
+    /// later poll (or the drop) frees them, once.
     pub fn poll<W: FnMut(&[Descriptor], &[Mbuf])>(
         &mut self,
         policy: BatchPolicy,
@@ -240,49 +244,54 @@ impl MbufConsumer {
         let budget = self.queue.capacity();
         let mut total = 0usize;
         while total < budget {
-            let n = self.queue.pop_batch(&mut self.scratch, policy, now_ns);
+            let (a, b) = self.queue.peek_batch(MAX_BURST, policy, now_ns);
+            let n = a.len() + b.len();
             if n == 0 {
                 break;
             }
-            self.finish(n, &mut work);
+            let mut mbufs = ManuallyDrop::new(MbufBurst::new());
+            for run in [a, b] {
+                let from = mbufs.len();
+                for d in run {
+                    // SAFETY: by `new`'s contract `d.packet` is 0 or the handle of an mbuf
+                    // owned by this descriptor. The ring lends each descriptor until it is
+                    // popped below, and it is popped right after its mbuf is freed, with
+                    // nothing between that can panic; should `work` panic first, `mbufs` is
+                    // never dropped (`ManuallyDrop`) and the descriptor stays queued. So each
+                    // handle becomes an `Mbuf` that is freed exactly once.
+                    if let Some(m) = unsafe { Mbuf::from_handle(d.packet) } {
+                        // At most `MAX_BURST` in a batch, so there is room; a refused one
+                        // would be forgotten, not freed, and stay owned by its descriptor.
+                        if let Err(m) = mbufs.push(m) {
+                            core::mem::forget(m);
+                        }
+                    }
+                }
+                if !run.is_empty() {
+                    work(run, mbufs.as_slice().get(from..).unwrap_or(&[]));
+                }
+            }
+            drop(ManuallyDrop::into_inner(mbufs)); // one `rte_pktmbuf_free_bulk`
+                                                   // Give the in-flight slots back, one atomic per run of the same tenant.
+            let mut run: Option<(u32, u32)> = None;
+            for d in a.iter().chain(b) {
+                run = match run {
+                    Some((t, k)) if t == d.tenant => Some((t, k + 1)),
+                    Some((t, k)) => {
+                        self.inflight.release(t, k);
+                        Some((d.tenant, 1))
+                    }
+                    None => Some((d.tenant, 1)),
+                };
+            }
+            if let Some((t, k)) = run {
+                self.inflight.release(t, k);
+            }
+            self.consumed += n as u64;
+            self.queue.advance(n);
             total += n;
         }
         total
-    }
-
-    /// Frees the first `n` descriptors of `scratch` after `work` saw them.
-    fn finish<W: FnMut(&[Descriptor], &[Mbuf])>(&mut self, n: usize, work: &mut W) {
-        let batch = self.scratch.get(..n).unwrap_or(&[]);
-        let mut mbufs = MbufBurst::new();
-        for d in batch {
-            // SAFETY: by `new`'s contract `d.packet` is 0 or the handle of an mbuf owned by
-            // this descriptor; the ring pops each descriptor once (FIFO, nothing duplicated),
-            // so each handle is turned back into an `Mbuf` exactly once, here.
-            if let Some(m) = unsafe { Mbuf::from_handle(d.packet) } {
-                // `n <= MAX_BURST`, so there is room; `drop` would free it otherwise.
-                if let Err(m) = mbufs.push(m) {
-                    drop(m);
-                }
-            }
-        }
-        work(batch, mbufs.as_slice());
-        drop(mbufs); // one `rte_pktmbuf_free_bulk`
-                     // Give the in-flight slots back, one atomic per run of the same tenant.
-        let mut run: Option<(u32, u32)> = None;
-        for d in batch {
-            run = match run {
-                Some((t, k)) if t == d.tenant => Some((t, k + 1)),
-                Some((t, k)) => {
-                    self.inflight.release(t, k);
-                    Some((d.tenant, 1))
-                }
-                None => Some((d.tenant, 1)),
-            };
-        }
-        if let Some((t, k)) = run {
-            self.inflight.release(t, k);
-        }
-        self.consumed += n as u64;
     }
 
     /// Descriptors waiting in the queue.

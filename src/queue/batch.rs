@@ -92,6 +92,32 @@ impl Consumer<Descriptor> {
     }
 }
 
+impl Consumer<Descriptor> {
+    /// [`pop_batch`](Self::pop_batch) without the copy: lends the batch that is due (at most
+    /// `max` descriptors, by the same rules) where it lies in the ring, as two runs (the second
+    /// is non-empty only where the batch wraps the ring's end), or two empty runs while the
+    /// batch is still forming. Nothing is popped: [`advance`](Consumer::advance) by the
+    /// batch's size when done with it.
+    #[cfg(not(loom))]
+    #[inline]
+    pub fn peek_batch(
+        &mut self,
+        max: usize,
+        policy: BatchPolicy,
+        now_ns: u64,
+    ) -> (&[Descriptor], &[Descriptor]) {
+        let limit = policy.max_batch.max(1).min(max);
+        let waiting = self.len();
+        let due = limit > 0
+            && waiting > 0
+            && (waiting >= limit
+                || self
+                    .peek()
+                    .is_some_and(|d| policy.is_due(waiting, limit, d.enqueue_ns, now_ns)));
+        self.peek_burst(if due { limit } else { 0 })
+    }
+}
+
 /// Whatever takes batches of descriptors off a GPU queue: the seam between the ring and the
 /// compute behind it.
 ///
@@ -205,6 +231,27 @@ mod tests {
             [4, 5]
         );
         assert_eq!(rx.pop_batch(&mut out, p, u64::MAX), 0);
+    }
+
+    #[test]
+    fn peek_batch_follows_pop_batch_rules() {
+        let (mut tx, mut rx) = Ring::<Descriptor>::new(8).unwrap().split();
+        let p = BatchPolicy::new(4, 1_000);
+        // Wrap the ring's end first: 6 in and out.
+        tx.push_burst(&[at(0, 0); 6]);
+        assert_eq!(rx.advance(6), 6);
+        tx.push_burst(&[at(10, 1), at(20, 2), at(30, 3)]);
+        assert_eq!(rx.peek_batch(8, p, 500), (&[][..], &[][..])); // 3 of 4, waited 490
+        let (a, b) = rx.peek_batch(8, p, 1_010); // the oldest waited 1000: due
+        assert_eq!((a.len(), b.len()), (2, 1)); // slots 6, 7 then 0
+        assert_eq!([a[0].packet, a[1].packet, b[0].packet], [1, 2, 3]);
+        tx.push_burst(&[at(40, 4), at(50, 5)]);
+        let (a, b) = rx.peek_batch(8, p, 0); // 5 waiting: a full batch of 4, at once
+        assert_eq!(a.len() + b.len(), 4);
+        assert_eq!(rx.peek_batch(2, p, 0).0.len(), 2); // a smaller buffer caps it
+        assert_eq!(rx.advance(4), 4);
+        assert_eq!(rx.pop().map(|d| d.packet), Some(5));
+        assert_eq!(rx.peek_batch(8, p, u64::MAX), (&[][..], &[][..]));
     }
 
     #[test]
