@@ -260,12 +260,6 @@ fn eq_bytes(x: u64, b: u8) -> u64 {
     zero_bytes(x ^ (LO * u64::from(b)))
 }
 
-/// Bytes at or above 0x7f (DEL and every non-ASCII byte).
-#[inline(always)]
-fn ge_7f_bytes(x: u64) -> u64 {
-    (((x & SEVEN).wrapping_add(LO)) | x) & HI
-}
-
 /// Bytes equal to 0x7f (DEL).
 #[inline(always)]
 fn del_bytes(x: u64) -> u64 {
@@ -278,15 +272,39 @@ fn lt_bytes(x: u64, n: u8) -> u64 {
     !(((x & SEVEN).wrapping_add(LO * u64::from(0x80 - n))) | x) & HI
 }
 
+/// Bytes that cannot continue a field name: at or below 0x20 (controls and space), at or
+/// above 0x7f (DEL and non-ASCII), and the colon. One pass over `x & 0x7f…` shared by the
+/// classes (fewer operations than or-ing `lt_bytes`, `ge_7f_bytes` and `eq_bytes`).
+#[inline(always)]
+fn name_stop_bytes(x: u64) -> u64 {
+    let t = x & SEVEN;
+    // High bit set where t <= 0x20: t + 0x5f stays below 0x80.
+    let le_space = !t.wrapping_add(LO * 0x5f);
+    // High bit set where t == 0x7f.
+    let del = t.wrapping_add(LO);
+    let c = x ^ (LO * u64::from(b':'));
+    // High bit set where c == 0 (the colon).
+    let colon = !((c & SEVEN).wrapping_add(SEVEN) | c);
+    (le_space | del | x | colon) & HI
+}
+
+/// Bytes a field value may not hold, HTAB aside: below 0x20 (controls, CR and LF included) or
+/// 0x7f (DEL). Non-ASCII bytes (obs-text) are allowed.
+#[inline(always)]
+fn value_stop_bytes(x: u64) -> u64 {
+    let t = x & SEVEN;
+    // High bit set where t < 0x20 (t + 0x60 stays below 0x80) or t == 0x7f; never where x
+    // itself has it (non-ASCII).
+    (!t.wrapping_add(LO * 0x60) | t.wrapping_add(LO)) & !x & HI
+}
+
 /// Offset of the first byte that cannot continue a field name (a control byte, space, DEL,
 /// a non-ASCII byte, or the colon), or `None` when every byte can.
 #[inline(always)]
 fn name_stop(bytes: &[u8]) -> Option<usize> {
-    first_in_class(
-        bytes,
-        |x| lt_bytes(x, 0x21) | ge_7f_bytes(x) | eq_bytes(x, b':'),
-        |b| b <= b' ' || b >= 0x7f || b == b':',
-    )
+    first_in_class(bytes, name_stop_bytes, |b| {
+        b <= b' ' || b >= 0x7f || b == b':'
+    })
 }
 
 /// What a control byte found in a field value means.
@@ -333,7 +351,7 @@ fn value_end(bytes: &[u8]) -> Result<Option<(usize, usize)>, Http1Error> {
             break;
         };
         let x = u64::from_le_bytes(word);
-        let mut flags = lt_bytes(x, 0x20) | del_bytes(x);
+        let mut flags = value_stop_bytes(x);
         while flags != 0 {
             let pos = off + (flags.trailing_zeros() / 8) as usize;
             // The usual line end, CRLF, decided without the general case.
@@ -476,13 +494,14 @@ pub fn parse_request_into<'a>(
         }
         let after_colon = after_name.get(1..).unwrap_or(&[]);
         let (end, next) = value_end(after_colon)?.ok_or(incomplete)?;
-        let value = trim_ows(after_colon.get(..end).unwrap_or(&[]));
+        // Trimmed only for the fields captured below: most lines are skipped.
+        let raw = after_colon.get(..end).unwrap_or(&[]);
         rest = after_colon.get(next..).unwrap_or(&[]);
         req.headers = req.headers.saturating_add(1);
         let slot = if same_name(name, b"host") {
             &mut req.host
         } else if same_name(name, b"content-length") {
-            let n = parse_decimal(value).ok_or(Http1Error::BadContentLength)?;
+            let n = parse_decimal(trim_ows(raw)).ok_or(Http1Error::BadContentLength)?;
             if req.content_length.is_some_and(|old| old != n) {
                 return Err(Http1Error::BadContentLength);
             }
@@ -501,7 +520,7 @@ pub fn parse_request_into<'a>(
         };
         // The first occurrence wins.
         if slot.is_none() {
-            *slot = Some(value);
+            *slot = Some(trim_ows(raw));
         }
     }
     req.head_len = window.len() - rest.len();
@@ -795,6 +814,35 @@ mod tests {
         );
     }
 
+    /// Every byte value in every lane, beside neighbours that could carry or borrow into it.
+    #[test]
+    fn swar_classes_exhaustive() {
+        for lane in 0..8 {
+            for neighbour in [0x00u8, 0x1f, 0x20, 0x21, 0x3a, 0x7e, 0x7f, 0x80, 0xff] {
+                for b in 0..=255u8 {
+                    let mut lanes = [neighbour; 8];
+                    lanes[lane] = b;
+                    let word = u64::from_le_bytes(lanes);
+                    for (i, &v) in lanes.iter().enumerate() {
+                        let bit = |flags: u64| (flags >> (8 * i + 7)) & 1 == 1;
+                        assert_eq!(
+                            bit(name_stop_bytes(word)),
+                            v <= b' ' || v >= 0x7f || v == b':',
+                            "name, byte {v:#x} in lane {i} of {word:#x}"
+                        );
+                        assert_eq!(
+                            bit(value_stop_bytes(word)),
+                            v < b' ' || v == 0x7f,
+                            "value, byte {v:#x} in lane {i} of {word:#x}"
+                        );
+                    }
+                    assert_eq!(name_stop_bytes(word) & !HI, 0);
+                    assert_eq!(value_stop_bytes(word) & !HI, 0);
+                }
+            }
+        }
+    }
+
     #[test]
     fn every_prefix_is_incomplete_or_the_same_head() {
         let full = parse_request(OPENAI, &HeaderNames::DEFAULT, 8192).unwrap();
@@ -840,6 +888,19 @@ mod tests {
             let naive_stop = bytes.iter().position(|&b| b <= b' ' || b >= 0x7f || b == b':');
             proptest::prop_assert_eq!(name_stop(&bytes), naive_stop);
             proptest::prop_assert_eq!(value_end(&bytes), naive_value_end(&bytes));
+        }
+
+        /// The combined byte classes agree with the byte tests they stand for, in every lane.
+        #[test]
+        fn swar_classes_match_bytewise(word in proptest::prelude::any::<u64>()) {
+            let lanes = word.to_le_bytes();
+            for (i, &b) in lanes.iter().enumerate() {
+                let bit = |flags: u64| (flags >> (8 * i + 7)) & 1 == 1;
+                proptest::prop_assert_eq!(bit(name_stop_bytes(word)), b <= b' ' || b >= 0x7f || b == b':');
+                proptest::prop_assert_eq!(bit(value_stop_bytes(word)), b < b' ' || b == 0x7f);
+                proptest::prop_assert_eq!(name_stop_bytes(word) & !HI, 0);
+                proptest::prop_assert_eq!(value_stop_bytes(word) & !HI, 0);
+            }
         }
 
         #[test]
