@@ -13,7 +13,7 @@
 use std::collections::VecDeque;
 use std::thread;
 
-use infersteer::queue::{drain_into, BatchPolicy, Descriptor, Ring, RingError};
+use infersteer::queue::{drain_into, BatchPolicy, Descriptor, Producer, Ring, RingError};
 use proptest::prelude::*;
 
 #[derive(Clone, Debug)]
@@ -142,26 +142,42 @@ proptest! {
 /// Enough to cross many wraps and interleavings; a debug build still runs it in about a second.
 const STRESS_ITEMS: u64 = 1_000_000;
 
-#[test]
-fn two_threads_in_order() {
-    let (mut tx, mut rx) = Ring::<u64>::new(256).unwrap().split();
-    let producer = thread::spawn(move || {
-        let mut burst = [0u64; 37];
-        let mut next = 0u64;
-        let mut size = 1usize;
+/// A producer thread sending 0, 1, 2, … up to `STRESS_ITEMS` in bursts whose sizes cycle
+/// through 1..=`max_burst`; with `stage`, every other burst is staged item by item and then
+/// committed instead of pushed.
+fn spawn_counter(mut tx: Producer<u64>, max_burst: usize, stage: bool) -> thread::JoinHandle<()> {
+    thread::spawn(move || {
+        let mut burst = vec![0u64; max_burst];
+        let (mut next, mut size, mut round) = (0u64, 1usize, 0u64);
         while next < STRESS_ITEMS {
             let n = size.min((STRESS_ITEMS - next) as usize);
             for (i, slot) in burst[..n].iter_mut().enumerate() {
                 *slot = next + i as u64;
             }
-            let pushed = tx.push_burst(&burst[..n]);
+            let pushed = if stage && round % 2 == 1 {
+                let k = burst[..n]
+                    .iter()
+                    .take_while(|&&v| tx.stage(v).is_ok())
+                    .count();
+                assert_eq!(tx.commit(), k);
+                k
+            } else {
+                tx.push_burst(&burst[..n])
+            };
             if pushed == 0 {
                 thread::yield_now();
             }
             next += pushed as u64;
-            size = size % burst.len() + 1;
+            size = size % max_burst + 1;
+            round += 1;
         }
-    });
+    })
+}
+
+#[test]
+fn two_threads_in_order() {
+    let (tx, mut rx) = Ring::<u64>::new(256).unwrap().split();
+    let producer = spawn_counter(tx, 37, false);
     let mut out = [0u64; 29];
     let mut expect = 0u64;
     let mut size = 1usize;
@@ -187,28 +203,13 @@ fn two_threads_in_order() {
     assert_eq!(rx.pop(), None);
 }
 
-/// The zero-copy consumer across threads: `peek_burst` lends runs in place, `advance` pops a
-/// varying part of them (sometimes less than was lent, sometimes more than is there).
+/// The zero-copy ends across threads: the producer stages and commits every other burst;
+/// `peek_burst` lends runs in place and `advance` pops a varying part of them (sometimes less
+/// than was lent, sometimes more than is there).
 #[test]
 fn two_threads_zero_copy_in_order() {
-    let (mut tx, mut rx) = Ring::<u64>::new(128).unwrap().split();
-    let producer = thread::spawn(move || {
-        let mut burst = [0u64; 33];
-        let mut next = 0u64;
-        let mut size = 1usize;
-        while next < STRESS_ITEMS {
-            let n = size.min((STRESS_ITEMS - next) as usize);
-            for (i, slot) in burst[..n].iter_mut().enumerate() {
-                *slot = next + i as u64;
-            }
-            let pushed = tx.push_burst(&burst[..n]);
-            if pushed == 0 {
-                thread::yield_now();
-            }
-            next += pushed as u64;
-            size = size % burst.len() + 1;
-        }
-    });
+    let (tx, mut rx) = Ring::<u64>::new(128).unwrap().split();
+    let producer = spawn_counter(tx, 33, true);
     let mut expect = 0u64;
     let mut round = 0usize;
     while expect < STRESS_ITEMS {
