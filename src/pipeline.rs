@@ -205,8 +205,8 @@ pub struct Snapshot {
     pub flows: FlowStats,
     /// The reassembly pool's counters.
     pub reassembly: reassembly::Stats,
-    /// Frames the pipeline took in, counted per burst independently of the outcome counters
-    /// (`total.rx` must equal it).
+    /// Frames the pipeline finished, counted apart from the outcome counters as each frame's
+    /// verdict is counted (`total.rx` must equal it).
     pub frames_in: u64,
 }
 
@@ -506,7 +506,7 @@ impl Pipeline {
     /// A copy of every counter.
     pub fn snapshot(&self) -> Snapshot {
         // The total is the sum of the per-tenant and unattributed counters (each frame is
-        // counted in exactly one of them); `frames_in` is counted apart, per burst.
+        // counted in exactly one of them); `frames_in` is counted apart, per frame.
         let mut total = self.unattributed;
         for t in &self.per_tenant {
             total.add(t);
@@ -539,10 +539,20 @@ impl Pipeline {
 
         // Staging starts empty: descriptors a burst staged but never committed (one that
         // panicked half-way and was caught) are discarded, never published for frames whose
-        // verdicts were never delivered.
+        // verdicts were never delivered; their in-flight quota is given back and their count
+        // as GPU-bound frames taken back, so the counters still balance.
         for &q in self.touched.get(..self.touched_len).unwrap_or(&[]) {
             if let Some(producer) = self.queues.get_mut(usize::from(q)) {
-                producer.discard_staged();
+                let (inflight, per_tenant, frames_in) =
+                    (&self.inflight, &mut self.per_tenant, &mut self.frames_in);
+                producer.discard_staged_with(|d| {
+                    inflight.untake(d.tenant);
+                    if let Some(c) = per_tenant.get_mut(d.tenant as usize) {
+                        c.rx = c.rx.saturating_sub(1);
+                        c.to_gpu = c.to_gpu.saturating_sub(1);
+                        *frames_in = frames_in.saturating_sub(1);
+                    }
+                });
             }
         }
         self.touched_len = 0;
@@ -630,6 +640,9 @@ impl Pipeline {
                 Some(c) => c.count(&v),
                 None => self.unattributed.count(&v),
             }
+            // Counted with its verdict: a burst interrupted by a panic (caught by the caller)
+            // still balances, over the frames it finished.
+            self.frames_in += 1;
         }
 
         // 4. Publish each touched queue's staged descriptors, one index store per queue.
@@ -641,8 +654,6 @@ impl Pipeline {
             }
         }
         self.touched_len = 0;
-
-        self.frames_in += n as u64;
 
         // Housekeeping, a little per burst.
         self.flows.age(now_ns, self.config.age_budget);
@@ -760,6 +771,9 @@ impl Pipeline {
         flags: DescFlags,
         now_ns: u64,
     ) -> Verdict {
+        // The frame's own call first, so that nothing runs between taking the quota and
+        // staging the descriptor that could fail.
+        let packet = f.handle();
         let cap = self.caps.get(t.0 as usize).copied().unwrap_or(0);
         if !self.inflight.try_acquire(t.0, cap) {
             return Verdict::Drop(DropReason::TenantQuota);
@@ -777,7 +791,7 @@ impl Pipeline {
         let first_of_queue = producer.staged() == 0;
         // Written straight into the ring's next free slot; published at the burst's end.
         let staged = producer.stage(Descriptor {
-            packet: f.handle(),
+            packet,
             session,
             flow_hash,
             enqueue_ns: now_ns,
@@ -798,6 +812,9 @@ impl Pipeline {
             return Verdict::Drop(DropReason::QueueFull);
         }
         if first_of_queue {
+            // At most one entry per queue with staged items, and at most one staged item per
+            // frame: `touched` (BURST_SIZE entries) cannot overflow.
+            debug_assert!(self.touched_len < self.touched.len());
             if let Some(slot) = self.touched.get_mut(self.touched_len) {
                 *slot = queue;
                 self.touched_len += 1;

@@ -115,6 +115,39 @@ fn staged_commits_across_the_wrap() {
     });
 }
 
+/// Staging mixed with a push (which publishes what was staged before it) and a discard (which
+/// must leave its slot free and unpublished), through a ring of two.
+#[test]
+fn stage_push_discard_interleavings() {
+    loom::model(|| {
+        let (mut tx, mut rx) = Ring::<u32>::new(2).unwrap().split();
+        let producer = thread::spawn(move || {
+            while tx.stage(1).is_err() {
+                thread::yield_now();
+            }
+            while tx.push(2).is_err() {
+                thread::yield_now();
+            }
+            while tx.stage(3).is_err() {
+                thread::yield_now();
+            }
+            assert_eq!(tx.discard_staged(), 1);
+            while tx.stage(4).is_err() {
+                thread::yield_now();
+            }
+            assert_eq!(tx.commit(), 1);
+        });
+        let got = receive_all(&mut rx, 3, 2);
+        producer.join().unwrap();
+        assert_eq!(
+            got,
+            [1, 2, 4],
+            "a discarded item was published, or one was lost"
+        );
+        assert_eq!(rx.pop(), None);
+    });
+}
+
 /// Single pushes and pops through a ring of two: every slot is reused.
 #[test]
 fn single_push_single_pop_wraps() {

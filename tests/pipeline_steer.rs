@@ -8,7 +8,9 @@ use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
-use infersteer::pipeline::{InFlight, Pipeline, PipelineConfig, RawFrame, Snapshot, Verdict};
+use infersteer::pipeline::{
+    Frame, InFlight, Pipeline, PipelineConfig, RawFrame, Snapshot, Verdict,
+};
 use infersteer::policy::{IpPrefix, PolicyConfig, PolicyTable, Rate, RateLimit, TenantConfig};
 use infersteer::queue::{Consumer, Descriptor, Ring};
 use infersteer::steer::{Choice, GpuQueueSpec, PoolSpec, SteerConfig, SteerTable};
@@ -393,4 +395,91 @@ fn policing_and_a_full_flow_table_are_counted() {
     let snap = s.pipeline.snapshot();
     assert_eq!(snap.flows.full, full as u64);
     check_balanced(&snap);
+}
+
+/// A frame whose `handle()` panics when told to: stands in for a bug that interrupts a burst
+/// half-way (a caller that catches the panic goes on with the same pipeline).
+struct Exploding<'a> {
+    bytes: &'a [u8],
+    explode: bool,
+}
+
+impl Frame for Exploding<'_> {
+    fn bytes(&self) -> &[u8] {
+        self.bytes
+    }
+    fn handle(&self) -> u64 {
+        assert!(!self.explode, "frame handle failed");
+        7
+    }
+}
+
+#[test]
+fn a_burst_interrupted_by_a_panic_publishes_nothing_of_it() {
+    let mut s = setup(
+        vec![tenant("acme", [10, 1, 0, 0], vec![0])],
+        vec![pool(0, 2, Choice::Maglev)],
+        vec![vec![0], vec![0]],
+        64,
+        64,
+        PipelineConfig::default(),
+    );
+    let firsts: Vec<Vec<u8>> = (0..8)
+        .map(|i| {
+            frame(
+                [10, 1, 0, 5],
+                41_000 + i,
+                &request("llama", &format!("s{i}")),
+            )
+        })
+        .collect();
+    let (v, d) = run(&mut s, &firsts, 10, true);
+    assert!(v.iter().all(|v| matches!(v, Verdict::Gpu { .. })), "{v:?}");
+    assert_eq!(d.len(), 8);
+    assert_eq!(s.inflight.get(0), 0);
+
+    // Eight data packets of those flows; the sixth one's handle panics, after five
+    // descriptors were staged.
+    let data: Vec<Vec<u8>> = (0..8)
+        .map(|i| frame([10, 1, 0, 5], 41_000 + i, b"more of the body"))
+        .collect();
+    let frames: Vec<Exploding<'_>> = data
+        .iter()
+        .enumerate()
+        .map(|(i, b)| Exploding {
+            bytes: b,
+            explode: i == 5,
+        })
+        .collect();
+    let refs: Vec<&Exploding<'_>> = frames.iter().collect();
+    let mut out = [Verdict::Host; 32];
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        s.pipeline.process_burst(&refs, 20, &mut out)
+    }));
+    std::panic::set_hook(hook);
+    assert!(caught.is_err());
+    // Nothing of the interrupted burst is visible to the consumers; five quota slots are
+    // still held by the staged descriptors (none by the frame that failed).
+    assert!(s.consumers.iter_mut().all(|c| c.peek().is_none()));
+    assert_eq!(s.inflight.get(0), 5);
+
+    // The next burst discards them: quota given back, counts taken back, nothing published.
+    let (v, d) = run(&mut s, &data[..2], 30, true);
+    assert!(v.iter().all(|v| matches!(v, Verdict::Gpu { .. })), "{v:?}");
+    assert_eq!(d.len(), 2, "only the new burst's descriptors: {d:?}");
+    assert!(
+        d.iter().all(|d| d.packet == 0),
+        "no descriptor of the interrupted burst"
+    );
+    assert_eq!(s.inflight.get(0), 0);
+    let snap = s.pipeline.snapshot();
+    check_balanced(&snap);
+    assert_eq!(
+        snap.total.rx,
+        8 + 2,
+        "the interrupted burst's frames are not counted"
+    );
+    assert_eq!(snap.total.to_gpu, 8 + 2);
 }

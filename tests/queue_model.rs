@@ -1,13 +1,16 @@
 //! The GPU queue ring against a model and across threads.
 //!
-//! - Random sequences of `push`, `push_burst`, `pop`, `pop_burst` and `peek` on rings of random
+//! - Random sequences of `push`, `push_burst`, `stage`, `commit`, `discard_staged`, `pop`,
+//!   `pop_burst`, `pop_burst_with`, `peek`, and `peek_burst` + `advance` on rings of random
 //!   power-of-two capacities, each step checked against a `VecDeque` bounded to the same
-//!   capacity: same results, same lengths, same order.
-//! - A two-thread stress run: the producer pushes `0..N` in bursts of varying size, the
-//!   consumer pops in bursts of other sizes and checks that it sees exactly `0..N` in order.
+//!   capacity (plus the staged items): same results, same lengths, same order.
+//! - Two-thread stress runs: the producer pushes (or stages and commits) `0..N` in bursts of
+//!   varying size, the consumer pops, or peeks and advances, in bursts of other sizes and
+//!   checks that it sees exactly `0..N` in order.
 //! - Batch forming across threads: every descriptor arrives once, in order, in batches no
 //!   larger than the policy's.
 
+#![cfg(not(loom))] // the loom build checks the ring in tests/loom_ring.rs
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches may panic on a broken setup
 
 use std::collections::VecDeque;

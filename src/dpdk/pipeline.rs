@@ -226,15 +226,20 @@ impl MbufConsumer {
     }
 
     /// One polling step: takes every batch `policy` says is due at `now_ns` (at most
-    /// [`MAX_BURST`] descriptors each, and a ring's capacity worth in all), hands each to
-    /// `work` with the mbufs of its descriptors (in order, skipping `packet == 0`), then frees
-    /// those mbufs in one bulk call, releases the in-flight slots and pops the batch. The
-    /// descriptors are read where they lie in the ring, never copied out; a batch that wraps
-    /// the ring's end reaches `work` as two calls. Returns the number of descriptors consumed.
-    /// No allocation.
+    /// [`MAX_BURST`] descriptors each, and about a ring's capacity worth in all: the budget is
+    /// checked before each batch), hands each to `work` with the mbufs of its descriptors (in
+    /// order, skipping `packet == 0`), then releases the in-flight slots, pops the batch and
+    /// frees those mbufs in one bulk call. The descriptors are read where they lie in the ring,
+    /// never copied out; a batch that wraps the ring's end reaches `work` as two calls. Returns
+    /// the number of descriptors consumed. No allocation.
+    ///
+    /// The mbufs are lent to `work`: it must not take them over (say, through
+    /// [`Mbuf::from_handle`] on a descriptor's `packet`), since they are freed after it returns.
     ///
     /// Should `work` panic, the batch stays in the queue and its mbufs are not freed here: a
-    /// later poll (or the drop) frees them, once.
+    /// later poll (or the drop) hands the same batch over again and frees it, once. A worker
+    /// that panics on every call therefore stalls its queue, and the pipeline then counts
+    /// that queue's traffic as `queue_full`, as for any consumer that stops.
     pub fn poll<W: FnMut(&[Descriptor], &[Mbuf])>(
         &mut self,
         policy: BatchPolicy,
@@ -255,14 +260,17 @@ impl MbufConsumer {
                 for d in run {
                     // SAFETY: by `new`'s contract `d.packet` is 0 or the handle of an mbuf
                     // owned by this descriptor. The ring lends each descriptor until it is
-                    // popped below, and it is popped right after its mbuf is freed, with
-                    // nothing between that can panic; should `work` panic first, `mbufs` is
-                    // never dropped (`ManuallyDrop`) and the descriptor stays queued. So each
-                    // handle becomes an `Mbuf` that is freed exactly once.
+                    // popped below, and `mbufs` (`ManuallyDrop`) frees the mbufs only after
+                    // that pop: should anything panic before it (`work` above all), the
+                    // descriptor stays queued and its mbuf is neither freed nor owned by anyone
+                    // but the descriptor, so the next poll takes it over again. So each handle
+                    // becomes an `Mbuf` that is freed exactly once.
                     if let Some(m) = unsafe { Mbuf::from_handle(d.packet) } {
-                        // At most `MAX_BURST` in a batch, so there is room; a refused one
-                        // would be forgotten, not freed, and stay owned by its descriptor.
-                        if let Err(m) = mbufs.push(m) {
+                        // At most `MAX_BURST` in a batch, so there is always room; were one
+                        // refused it would be leaked (forgotten), never freed twice.
+                        let pushed = mbufs.push(m);
+                        debug_assert!(pushed.is_ok(), "a batch holds at most MAX_BURST");
+                        if let Err(m) = pushed {
                             core::mem::forget(m);
                         }
                     }
@@ -271,8 +279,7 @@ impl MbufConsumer {
                     work(run, mbufs.as_slice().get(from..).unwrap_or(&[]));
                 }
             }
-            drop(ManuallyDrop::into_inner(mbufs)); // one `rte_pktmbuf_free_bulk`
-                                                   // Give the in-flight slots back, one atomic per run of the same tenant.
+            // Give the in-flight slots back, one atomic per run of the same tenant.
             let mut run: Option<(u32, u32)> = None;
             for d in a.iter().chain(b) {
                 run = match run {
@@ -287,8 +294,11 @@ impl MbufConsumer {
             if let Some((t, k)) = run {
                 self.inflight.release(t, k);
             }
-            self.consumed += n as u64;
+            self.consumed = self.consumed.wrapping_add(n as u64);
             self.queue.advance(n);
+            // Popped: only `mbufs` owns them now. Freed last, so that a panic anywhere above
+            // leaves them queued (freed by a later poll) or leaked, never freed twice.
+            drop(ManuallyDrop::into_inner(mbufs)); // one `rte_pktmbuf_free_bulk`
             total += n;
         }
         total

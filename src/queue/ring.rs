@@ -7,10 +7,12 @@
 //!
 //! # Memory-ordering proof
 //!
-//! `tail` counts items ever pushed and is written only by the producer; `head` counts items
+//! `tail` counts items ever published and is written only by the producer; `head` counts items
 //! ever popped and is written only by the consumer. Both run freely and wrap at `usize::MAX`;
-//! a slot is `index & mask`. The producer owns the slots `[tail, head + capacity)` (free), the
-//! consumer owns `[head, tail)` (filled). The protocol:
+//! a slot is `index & mask`. The producer owns the slots `[tail, head + capacity)` (free, or
+//! staged: written but not yet published), the consumer owns `[head, tail)` (filled). The
+//! producer's own `tail` field runs ahead of the published `tail` by the items it has staged;
+//! everything below says `tail` for the published index. The protocol:
 //!
 //! 1. The producer writes the slots `[tail, tail + n)` and then stores `tail + n` with
 //!    `Release`: at once for a push, or at `commit` for items staged one by one meanwhile
@@ -371,9 +373,10 @@ impl<T: Copy> Producer<T> {
         if self.room(1) == 0 {
             return Err(item);
         }
-        // SAFETY: `room(1) >= 1`, so the slot `tail & mask` is free (module docs, point 2: the
-        // staged slots before it are counted in `tail`) and in bounds; `&item` is readable
-        // for one item. The consumer cannot read the slot before it is published.
+        // SAFETY: `room(1) >= 1` counts the staged slots as taken (they are in `self.tail`),
+        // so the slot `self.tail & mask` is free: past every staged and published item and
+        // within `capacity` of `head` (module docs, points 2 and 4). It is in bounds, and
+        // `&item` is readable for one item. The consumer cannot read it before it is published.
         unsafe { self.shared.write_run(self.tail & self.mask, &item, 1) };
         self.tail = self.tail.wrapping_add(1);
         Ok(())
@@ -389,7 +392,22 @@ impl<T: Copy> Producer<T> {
     /// many: for a producer abandoning a burst it could not finish.
     #[inline]
     pub fn discard_staged(&mut self) -> usize {
+        self.discard_staged_with(|_| {})
+    }
+
+    /// [`discard_staged`](Self::discard_staged), first showing `f` each staged item, oldest
+    /// first (to give back what they held, such as a quota).
+    #[inline]
+    pub fn discard_staged_with(&mut self, mut f: impl FnMut(&T)) -> usize {
         let n = self.staged();
+        for k in 0..n {
+            let index = self.published.wrapping_add(k) & self.mask;
+            // SAFETY: `index < capacity` (masked). The slot is one of the `n` staged ones,
+            // written by this producer and never published, so it holds an initialised `T`
+            // that no consumer reads or writes (it is past the published `tail`); the borrow
+            // ends before `f` returns, and nothing writes the slot meanwhile (`&mut self`).
+            unsafe { self.shared.read_at(index, &mut f) };
+        }
         self.tail = self.published;
         n
     }
