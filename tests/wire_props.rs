@@ -6,6 +6,7 @@
 mod common;
 
 use common::{frame_model, FrameModel, IpModel, L4Model, TunnelModel};
+use infersteer::steer::FlowKey;
 use infersteer::wire::{self, Fragment, FrameSummary, IpFamily, IpProtocol, L4Kind, TunnelKind};
 use proptest::prelude::*;
 
@@ -195,6 +196,16 @@ fn fast_agrees(bytes: &[u8]) -> Result<bool, TestCaseError> {
     prop_assert_eq!(
         (s.payload_offset, s.payload_end),
         (fast.payload_offset, fast.payload_end)
+    );
+    // The flow key (and its hash) from the fast path is the full path's: a flow whose packets
+    // take either path finds one entry.
+    prop_assert_eq!(
+        FlowKey::from_plain_tcp(bytes, &fast, 9),
+        FlowKey::from_frame_hashed(bytes, &s, 9)
+    );
+    prop_assert_eq!(
+        FlowKey::from_frame(bytes, &s, 9),
+        Some(FlowKey::new(&t, None, 9))
     );
     Ok(true)
 }
