@@ -137,38 +137,15 @@ impl FlowKey {
     /// The key of a frame the fast path took ([`crate::wire::fast`]), and its hash.
     #[inline(always)]
     pub fn from_plain_tcp(bytes: &[u8], p: &PlainTcp, port: u16) -> Option<(Self, u32)> {
-        // The fast path's IP header is always right after an untagged Ethernet header: the
-        // addresses are read at constant offsets (one bounds check per family).
-        let addrs = match (p.family, p.l3_offset) {
-            (IpFamily::V4, 14) => {
-                let h: &[u8; 34] = bytes.first_chunk()?;
-                let (src, dst) = ([h[26], h[27], h[28], h[29]], [h[30], h[31], h[32], h[33]]);
-                [
-                    u64::from(u32::from_le_bytes(src)),
-                    0,
-                    u64::from(u32::from_le_bytes(dst)),
-                    0,
-                ]
-            }
-            (IpFamily::V6, 14) => {
-                let h: &[u8; 54] = bytes.first_chunk()?;
-                let w = |at: usize| word(h.get(at..at + 8).unwrap_or(&[]));
-                [w(22), w(30), w(38), w(46)]
-            }
-            (family, at) => {
-                let key = Self::from_parts(
-                    bytes,
-                    usize::from(at),
-                    family,
-                    u32::MAX,
-                    (p.src_port, p.dst_port),
-                    6,
-                    port,
-                )?;
-                return Some((key, key.hash()));
-            }
-        };
-        let key = Self::pack(addrs, u32::MAX, (p.src_port, p.dst_port), 6, p.family, port);
+        let key = Self::from_parts(
+            bytes,
+            usize::from(p.l3_offset),
+            p.family,
+            u32::MAX,
+            (p.src_port, p.dst_port),
+            6,
+            port,
+        )?;
         Some((key, key.hash()))
     }
 

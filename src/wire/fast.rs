@@ -31,16 +31,10 @@ pub struct PlainTcp {
 
 const ETH_LEN: usize = 14;
 
-/// A big-endian `u16` from two bytes.
 #[inline(always)]
-fn be16(hi: u8, lo: u8) -> u16 {
-    u16::from_be_bytes([hi, lo])
+fn be16(b: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_be_bytes([*b.get(at)?, *b.get(at + 1)?]))
 }
-
-/// The shortest plain IPv4/TCP frame: Ethernet, a 20-byte IPv4 header, a 20-byte TCP header.
-const MIN_V4: usize = ETH_LEN + 20 + 20;
-/// The shortest plain IPv6/TCP frame.
-const MIN_V6: usize = ETH_LEN + 40 + 20;
 
 /// The fast path: `Some` only for the shape in the module docs.
 #[inline(always)]
@@ -48,55 +42,49 @@ pub fn parse_plain_tcp(frame: &[u8]) -> Option<PlainTcp> {
     if frame.len() > MAX_FRAME_LEN {
         return None;
     }
-    // Every header byte read below sits in the first `MIN_V4` (or `MIN_V6`) bytes, checked
-    // once up front: the reads are at constant offsets into a fixed-size array, with no
-    // further bounds checks.
-    let h: &[u8; MIN_V4] = frame.first_chunk()?;
-    match be16(h[12], h[13]) {
+    let (family, upper, end) = match be16(frame, 12)? {
         0x0800 => {
-            // Version 4, IHL 5 (no options), protocol TCP, not a fragment.
-            if h[14] != 0x45 || h[23] != 6 || be16(h[20], h[21]) & 0x3FFF != 0 {
+            let ip = frame.get(ETH_LEN..ETH_LEN + 20)?;
+            // Version 4, header length 20 (options go the full way), TCP, not a fragment.
+            if *ip.first()? != 0x45 || *ip.get(9)? != 6 || be16(ip, 6)? & 0x3FFF != 0 {
                 return None;
             }
-            let total = usize::from(be16(h[16], h[17]));
-            let tcp_len = usize::from(h[46] >> 4) * 4;
-            let end = ETH_LEN + total;
-            // The TCP header (with its options) fits in the IP datagram, which fits in the
-            // frame (trailing Ethernet padding is allowed).
-            if tcp_len < 20 || total < 20 + tcp_len || end > frame.len() {
+            let total = usize::from(be16(ip, 2)?);
+            if total < 20 || ETH_LEN + total > frame.len() {
                 return None;
             }
-            Some(PlainTcp {
-                family: IpFamily::V4,
-                l3_offset: ETH_LEN as u16,
-                src_port: be16(h[34], h[35]),
-                dst_port: be16(h[36], h[37]),
-                payload_offset: (ETH_LEN + 20 + tcp_len) as u16,
-                payload_end: end as u16,
-            })
+            (IpFamily::V4, ETH_LEN + 20, ETH_LEN + total)
         }
         0x86DD => {
-            let h: &[u8; MIN_V6] = frame.first_chunk()?;
-            // Version 6, next header TCP (no extension headers).
-            if h[14] >> 4 != 6 || h[20] != 6 {
+            let ip = frame.get(ETH_LEN..ETH_LEN + 40)?;
+            // Version 6 and TCP right after the fixed header (no extension headers).
+            if *ip.first()? >> 4 != 6 || *ip.get(6)? != 6 {
                 return None;
             }
-            let end = ETH_LEN + 40 + usize::from(be16(h[18], h[19]));
-            let tcp_len = usize::from(h[66] >> 4) * 4;
-            if tcp_len < 20 || end < ETH_LEN + 40 + tcp_len || end > frame.len() {
+            let end = ETH_LEN + 40 + usize::from(be16(ip, 4)?);
+            if end > frame.len() {
                 return None;
             }
-            Some(PlainTcp {
-                family: IpFamily::V6,
-                l3_offset: ETH_LEN as u16,
-                src_port: be16(h[54], h[55]),
-                dst_port: be16(h[56], h[57]),
-                payload_offset: (ETH_LEN + 40 + tcp_len) as u16,
-                payload_end: end as u16,
-            })
+            (IpFamily::V6, ETH_LEN + 40, end)
         }
-        _ => None,
+        _ => return None,
+    };
+    // The TCP header must fit in the IP payload, and so must its options.
+    if upper + 20 > end {
+        return None;
     }
+    let tcp_len = usize::from(*frame.get(upper + 12)? >> 4) * 4;
+    if tcp_len < 20 || upper + tcp_len > end {
+        return None;
+    }
+    Some(PlainTcp {
+        family,
+        l3_offset: ETH_LEN as u16,
+        src_port: be16(frame, upper)?,
+        dst_port: be16(frame, upper + 2)?,
+        payload_offset: (upper + tcp_len) as u16,
+        payload_end: end as u16,
+    })
 }
 
 #[cfg(test)]
