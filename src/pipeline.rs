@@ -31,7 +31,7 @@
 
 use crate::capacity::BURST_SIZE;
 use crate::l7::reassembly::{self, Outcome, SlotId};
-use crate::l7::{Classifier, ClassifyConfig, L7Error, RequestInfo, RequestKind};
+use crate::l7::{fnv1a, Classifier, ClassifyConfig, L7Error, RequestInfo, RequestKind};
 use crate::policy::{Color, ModelId, PolicerBank, PolicyTable, TenantId, Trusted};
 use crate::queue::{DescFlags, Descriptor, Producer};
 use crate::steer::{FlowDecision, FlowEntry, FlowKey, FlowStats, FlowTable, NoQueue, SteerTable};
@@ -1054,10 +1054,12 @@ impl Pipeline {
                 None => FlowDecision::Host,
                 Some(model) => {
                     let hash = u64::from(self.hashes.get(i).copied().unwrap_or(0));
-                    let session = if info.session.is_empty() {
-                        hash
+                    // The steering key: the session id, else the body-prefix hash (requests
+                    // sharing a prompt prefix share a KV cache), else the flow.
+                    let session = if !info.session.is_empty() {
+                        fnv1a(info.session.as_bytes())
                     } else {
-                        session_hash(info.session.as_bytes())
+                        info.prefix_hash.unwrap_or(hash)
                     };
                     let queues = &self.queues;
                     let depth = |q: usize| queues.get(q).map_or(usize::MAX, Producer::len);
@@ -1096,15 +1098,6 @@ fn tcp_seq(bytes: &[u8], s: &FrameSummary) -> u32 {
             w.copy_from_slice(b);
             u32::from_be_bytes(w)
         })
-}
-
-/// FNV-1a of a session id: the Maglev key that keeps a session on one queue.
-fn session_hash(id: &[u8]) -> u64 {
-    let mut h = 0xcbf2_9ce4_8422_2325u64;
-    for &b in id {
-        h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h
 }
 
 fn flags_of(info: &RequestInfo, s: &FrameSummary, hint: TlsHint) -> DescFlags {

@@ -229,7 +229,19 @@ fn every_prefix_of_every_capture_is_incomplete_or_the_full_answer() {
         for k in 0..bytes.len() {
             match c.classify(&bytes[..k]) {
                 Err(L7Error::Incomplete) => {}
-                Ok(info) => assert_eq!(info, full, "{name}: prefix {k} gave a different answer"),
+                Ok(info) => {
+                    // The body-prefix hash is never waited for: a prefix may lack it, but
+                    // never gives a different one (it cannot depend on where bytes were cut).
+                    assert!(
+                        info.prefix_hash.is_none() || info.prefix_hash == full.prefix_hash,
+                        "{name}: prefix {k} gave a different prefix hash"
+                    );
+                    let info = RequestInfo {
+                        prefix_hash: full.prefix_hash,
+                        ..info
+                    };
+                    assert_eq!(info, full, "{name}: prefix {k} gave a different answer");
+                }
                 Err(e) => panic!("{name}: prefix {k}: {e}"),
             }
             prefixes += 1;
@@ -296,4 +308,73 @@ fn unknown_and_malformed_bytes() {
     assert!(matches!(c.classify(&h2), Err(L7Error::H2(_))));
     assert_eq!(c.classify(b"").unwrap_err(), L7Error::Incomplete);
     assert_eq!(c.classify(b"PRI * HT").unwrap_err(), L7Error::Incomplete);
+}
+
+/// The body-prefix hash of HTTP/1.1 requests: the first `prefix_bytes` of the body, or all of
+/// a complete shorter one (as far as Content-Length says); never from a body cut short, and
+/// the same for requests whose bodies start alike whatever else differs.
+#[test]
+fn http1_body_prefix_hash() {
+    let mut c = Box::new(Classifier::new(ClassifyConfig::default()));
+    let request = |host: &str, body: &str| {
+        format!(
+            "POST /v1/chat/completions HTTP/1.1\r\nHost: {host}\r\ncontent-type: application/json\r\n\
+             Content-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .into_bytes()
+    };
+    let system = format!(
+        "{{\"model\":\"llama\",\"messages\":[{{\"role\":\"system\",\"content\":\"{}\"}},",
+        "You are a careful assistant. ".repeat(10)
+    );
+    let a = format!("{system}{{\"role\":\"user\",\"content\":\"first\"}}]}}");
+    let b = format!("{system}{{\"role\":\"user\",\"content\":\"a different question\"}}]}}");
+    assert!(system.len() > 256);
+    let ia = c.classify(&request("gw-1", &a)).unwrap();
+    let ib = c.classify(&request("gw-2.example", &b)).unwrap();
+    assert_eq!(
+        ia.prefix_hash,
+        Some(infersteer::l7::fnv1a(&a.as_bytes()[..256]))
+    );
+    assert_eq!(
+        ia.prefix_hash, ib.prefix_hash,
+        "same system prompt, same hash"
+    );
+    let other = a.replace("careful", "cheerful");
+    let io = c.classify(&request("gw-1", &other)).unwrap();
+    assert_ne!(io.prefix_hash, ia.prefix_hash);
+
+    // A short complete body: hashed whole. The same body cut short: the model is known, the
+    // hash is not.
+    let short = "{\"model\":\"llama\",\"prompt\":\"hi\"}";
+    let full = request("gw", short);
+    let is = c.classify(&full).unwrap();
+    assert_eq!(
+        is.prefix_hash,
+        Some(infersteer::l7::fnv1a(short.as_bytes()))
+    );
+    let cut = c.classify(&full[..full.len() - 5]).unwrap();
+    assert_eq!(
+        (cut.model.as_bytes(), cut.prefix_hash),
+        (&b"llama"[..], None)
+    );
+
+    // A pipelined request after a complete body is not part of it.
+    let mut two = full.clone();
+    two.extend_from_slice(b"GET / HTTP/1.1\r\nHost: gw\r\n\r\n");
+    assert_eq!(c.classify(&two).unwrap().prefix_hash, is.prefix_hash);
+
+    // A chunked body shorter than the prefix: not hashed. Turned off: never hashed.
+    let chunked = b"POST /v1/completions HTTP/1.1\r\nHost: gw\r\nx-ai-eg-model: llama\r\n\
+Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n";
+    assert_eq!(c.classify(chunked).unwrap().prefix_hash, None);
+    let mut off = Box::new(Classifier::new(ClassifyConfig {
+        prefix_bytes: 0,
+        ..ClassifyConfig::default()
+    }));
+    assert_eq!(
+        off.classify(&request("gw-1", &a)).unwrap().prefix_hash,
+        None
+    );
 }

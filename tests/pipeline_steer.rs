@@ -483,3 +483,94 @@ fn a_burst_interrupted_by_a_panic_publishes_nothing_of_it() {
     );
     assert_eq!(snap.total.to_gpu, 8 + 2);
 }
+
+/// A request with no session header and `body` (with its Content-Length).
+fn request_with_body(session: Option<&str>, body: &str) -> Vec<u8> {
+    let session = session.map_or(String::new(), |s| format!("X-Dynamo-Session-ID: {s}\r\n"));
+    format!(
+        "POST /v1/chat/completions HTTP/1.1\r\nHost: gw\r\n{session}content-length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+/// The steering key is the session id, else the body-prefix hash, else the flow: requests
+/// without a session that share a prompt prefix land on one queue, others spread.
+#[test]
+fn shared_prompt_prefixes_share_a_queue() {
+    let mut s = setup(
+        vec![tenant("acme", [10, 1, 0, 0], vec![0])],
+        vec![pool(0, 4, Choice::Maglev)],
+        vec![vec![0], vec![0]],
+        1024,
+        1024,
+        PipelineConfig::default(),
+    );
+    let system = |tag: usize| {
+        format!(
+            "{{\"model\":\"llama\",\"messages\":[{{\"role\":\"system\",\"content\":\"prompt {tag} {}\"}},",
+            "Answer briefly. ".repeat(20)
+        )
+    };
+    let body = |tag: usize, q: usize| {
+        format!(
+            "{}{{\"role\":\"user\",\"content\":\"q{q}\"}}]}}",
+            system(tag)
+        )
+    };
+    // 64 flows (distinct source ports), one system prompt, distinct questions, no session.
+    let same: Vec<Vec<u8>> = (0..64)
+        .map(|q| {
+            frame(
+                [10, 1, 0, 9],
+                42_000 + q as u16,
+                &request_with_body(None, &body(7, q)),
+            )
+        })
+        .collect();
+    let (v, d) = run(&mut s, &same, 10, true);
+    assert!(v.iter().all(|v| matches!(v, Verdict::Gpu { .. })), "{v:?}");
+    let queues: std::collections::HashSet<u32> = d.iter().map(|d| d.queue).collect();
+    assert_eq!(queues.len(), 1, "one prompt prefix, one queue: {queues:?}");
+    // 64 flows with 64 different system prompts spread over the pool.
+    let different: Vec<Vec<u8>> = (0..64)
+        .map(|t| {
+            frame(
+                [10, 1, 0, 10],
+                43_000 + t as u16,
+                &request_with_body(None, &body(100 + t, 0)),
+            )
+        })
+        .collect();
+    let (_, d) = run(&mut s, &different, 20, true);
+    let queues: std::collections::HashSet<u32> = d.iter().map(|d| d.queue).collect();
+    assert_eq!(d.len(), 64);
+    assert!(queues.len() >= 3, "64 prefixes over 4 queues: {queues:?}");
+    // A session id wins over the prefix: one session, many prefixes, one queue; one prefix,
+    // many sessions, spread.
+    let sessions: Vec<Vec<u8>> = (0..32)
+        .map(|t| {
+            frame(
+                [10, 1, 0, 11],
+                44_000 + t as u16,
+                &request_with_body(Some("user-5"), &body(200 + t, 0)),
+            )
+        })
+        .collect();
+    let (_, d) = run(&mut s, &sessions, 30, true);
+    let queues: std::collections::HashSet<u32> = d.iter().map(|d| d.queue).collect();
+    assert_eq!((d.len(), queues.len()), (32, 1), "{queues:?}");
+    let many: Vec<Vec<u8>> = (0..32)
+        .map(|t| {
+            frame(
+                [10, 1, 0, 12],
+                45_000 + t as u16,
+                &request_with_body(Some(&format!("user-{t}")), &body(7, 1)),
+            )
+        })
+        .collect();
+    let (_, d) = run(&mut s, &many, 40, true);
+    let queues: std::collections::HashSet<u32> = d.iter().map(|d| d.queue).collect();
+    assert!(queues.len() >= 3, "32 sessions over 4 queues: {queues:?}");
+    check_balanced(&s.pipeline.snapshot());
+}

@@ -16,7 +16,7 @@
 use super::h2::{self, H2Error, H2State};
 use super::http1::{self, HeaderNames, Http1Error};
 use super::tls::{self, TlsError};
-use super::{L7Error, RequestInfo, RequestKind};
+use super::{body_prefix_hash, L7Error, RequestInfo, RequestKind};
 
 /// The HTTP/2 client connection preface (RFC 9113 §3.4).
 pub const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
@@ -33,6 +33,9 @@ pub struct ClassifyConfig {
     pub max_head: usize,
     /// How many body bytes are scanned for a JSON `"model"`.
     pub body_scan: usize,
+    /// How many leading body bytes make the prefix hash
+    /// ([`RequestInfo::prefix_hash`](super::RequestInfo::prefix_hash)); 0 turns it off.
+    pub prefix_bytes: usize,
 }
 
 impl Default for ClassifyConfig {
@@ -41,6 +44,7 @@ impl Default for ClassifyConfig {
             headers: HeaderNames::DEFAULT,
             max_head: 8192,
             body_scan: 1024,
+            prefix_bytes: 256,
         }
     }
 }
@@ -94,6 +98,7 @@ impl Classifier {
                     &mut self.h2,
                     &self.config.headers,
                     self.config.body_scan,
+                    self.config.prefix_bytes,
                     &mut info,
                 )
                 .map_err(|e| match e {
@@ -109,6 +114,14 @@ impl Classifier {
                 })?;
                 let body = bytes.get(req.head_len..).unwrap_or(&[]);
                 fill_http1(&mut info, &req, body, self.config.body_scan)?;
+                // The body as far as Content-Length says (a pipelined request may follow);
+                // a chunked body counts only once `prefix_bytes` of it are here.
+                let (body, complete) =
+                    match req.content_length.and_then(|n| usize::try_from(n).ok()) {
+                        Some(n) if body.len() >= n => (body.get(..n).unwrap_or(body), true),
+                        _ => (body, false),
+                    };
+                info.prefix_hash = body_prefix_hash(body, complete, self.config.prefix_bytes);
             }
             Sniffed::NeedMore => return Err(L7Error::Incomplete),
             Sniffed::Unknown => {}

@@ -179,6 +179,7 @@ pub fn classify_h2(
     state: &mut H2State,
     names: &HeaderNames<'_>,
     body_scan: usize,
+    prefix_bytes: usize,
     info: &mut RequestInfo,
 ) -> Result<(), H2Error> {
     let mut rest = bytes
@@ -320,20 +321,36 @@ pub fn classify_h2(
     if let Some(m) = kserve_model(info.path.as_bytes()) {
         info.model.set(m);
     }
-    let wants_body = !end_stream
+    let wants_model = !end_stream
         && info.model.is_empty()
         && (!grpc || info.path.as_bytes() == KSERVE_MODEL_INFER);
-    if !wants_body {
+    let wants_prefix = !end_stream && prefix_bytes > 0;
+    if !wants_model && !wants_prefix {
         return Ok(());
     }
 
-    // Phase 3: the first DATA frame of the stream names the model.
+    // Phase 3: the first DATA frame of the stream names the model (when the headers did not)
+    // and gives the body-prefix hash. The prefix alone is never waited for, and a problem
+    // past the headers that only the prefix would have looked at is not an error.
     loop {
-        let frame = next_frame(&mut rest)?;
+        let frame = match next_frame(&mut rest) {
+            Ok(f) => f,
+            Err(_) if !wants_model => return Ok(()),
+            Err(e) => return Err(e),
+        };
         if frame.kind != DATA || frame.stream != stream {
             continue;
         }
-        let data = unpad(&frame)?;
+        let data = match unpad(&frame) {
+            Ok(d) => d,
+            Err(_) if !wants_model => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        info.prefix_hash =
+            super::body_prefix_hash(data, frame.flags & END_STREAM != 0, prefix_bytes);
+        if !wants_model {
+            return Ok(());
+        }
         if grpc {
             if let Some(m) = grpc_model_name(data)? {
                 info.model.set(m);

@@ -156,6 +156,34 @@ pub struct RequestInfo {
     pub tenant_claim: FixedStr<64>,
     /// Priority header value.
     pub priority: FixedStr<16>,
+    /// The body-prefix hash ([`body_prefix_hash`]) of an HTTP request whose first bytes hold
+    /// enough of its body: the steering key, after the session id, that keeps requests
+    /// sharing a prompt prefix (and so a KV cache) on one GPU queue.
+    pub prefix_hash: Option<u64>,
+}
+
+/// FNV-1a, 64 bits: the steering hash of session ids and body prefixes.
+#[inline]
+pub fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// The hash of the first `prefix_bytes` bytes of a request body, or of the whole body when it
+/// is `complete` and shorter; `None` when fewer bytes than that are at hand (or `prefix_bytes`
+/// is 0), so that the hash never depends on how the body was cut into segments. Requests whose
+/// bodies start alike (same model, same system prompt) get the same hash.
+#[inline]
+pub fn body_prefix_hash(body: &[u8], complete: bool, prefix_bytes: usize) -> Option<u64> {
+    if prefix_bytes == 0 {
+        return None;
+    }
+    match body.get(..prefix_bytes) {
+        Some(prefix) => Some(fnv1a(prefix)),
+        None if complete && !body.is_empty() => Some(fnv1a(body)),
+        None => None,
+    }
 }
 
 impl RequestInfo {

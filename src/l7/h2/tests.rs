@@ -56,7 +56,7 @@ fn grpc_message(fields: &[u8]) -> Vec<u8> {
 fn run(bytes: &[u8]) -> Result<RequestInfo, H2Error> {
     let mut state = Box::new(H2State::new());
     let mut info = RequestInfo::default();
-    classify_h2(bytes, &mut state, &HeaderNames::DEFAULT, 1024, &mut info).map(|()| info)
+    classify_h2(bytes, &mut state, &HeaderNames::DEFAULT, 1024, 0, &mut info).map(|()| info)
 }
 
 fn s<const N: usize>(f: &FixedStr<N>) -> &str {
@@ -349,4 +349,71 @@ proptest! {
         }
         let _ = run(&bytes);
     }
+}
+
+/// The body-prefix hash from the first DATA frame: the first `prefix_bytes` of it, or all of a
+/// shorter one that ends the stream; never waited for, and never an error of its own.
+#[test]
+fn body_prefix_hash_from_the_first_data_frame() {
+    let with_prefix = |bytes: &[u8], prefix: usize| {
+        let mut state = Box::new(H2State::new());
+        let mut info = RequestInfo::default();
+        classify_h2(
+            bytes,
+            &mut state,
+            &HeaderNames::DEFAULT,
+            1024,
+            prefix,
+            &mut info,
+        )
+        .map(|()| info)
+    };
+    // The model in the path, so the DATA frame is read for the prefix alone.
+    let hb = block(&[(":path", "/v2/models/resnet50/infer")]);
+    let body = |tail: &str| {
+        format!(
+            "{{\"inputs\":[{{\"name\":\"system prompt {}\"}}]}}{tail}",
+            "x".repeat(300)
+        )
+    };
+    let long_a = body("first question");
+    let long_b = body("another question entirely");
+    let flight_with = |data: &[u8], flags: u8| {
+        flight(&[
+            frame(HEADERS, END_HEADERS, 1, &hb),
+            frame(DATA, flags, 1, data),
+        ])
+    };
+    let a = with_prefix(&flight_with(long_a.as_bytes(), 0), 256).unwrap();
+    let b = with_prefix(&flight_with(long_b.as_bytes(), END_STREAM), 256).unwrap();
+    assert_eq!(s(&a.model), "resnet50");
+    assert_eq!(
+        a.prefix_hash,
+        Some(crate::l7::fnv1a(&long_a.as_bytes()[..256]))
+    );
+    assert_eq!(
+        a.prefix_hash, b.prefix_hash,
+        "same first 256 bytes, same hash"
+    );
+    let c = with_prefix(&flight_with(b"{\"inputs\":[]}", 0), 256).unwrap();
+    assert_eq!(
+        c.prefix_hash, None,
+        "short and the stream goes on: not enough to hash"
+    );
+    let d = with_prefix(&flight_with(b"{\"inputs\":[]}", END_STREAM), 256).unwrap();
+    assert_eq!(d.prefix_hash, Some(crate::l7::fnv1a(b"{\"inputs\":[]}")));
+    assert_eq!(
+        with_prefix(&flight_with(long_a.as_bytes(), 0), 0)
+            .unwrap()
+            .prefix_hash,
+        None
+    );
+    // Headers only (the DATA frame not here yet), or a broken frame after them: the request is
+    // classified from its headers, with no prefix hash.
+    let headers_only = flight(&[frame(HEADERS, END_HEADERS, 1, &hb)]);
+    let e = with_prefix(&headers_only, 256).unwrap();
+    assert_eq!((s(&e.model), e.prefix_hash), ("resnet50", None));
+    let mut broken = headers_only.clone();
+    broken.extend(frame(DATA, PADDED, 1, &[200, 1, 2]));
+    assert_eq!(with_prefix(&broken, 256).unwrap().prefix_hash, None);
 }
