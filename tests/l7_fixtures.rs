@@ -335,7 +335,7 @@ fn http1_body_prefix_hash() {
     let ib = c.classify(&request("gw-2.example", &b)).unwrap();
     assert_eq!(
         ia.prefix_hash,
-        Some(infersteer::l7::fnv1a(&a.as_bytes()[..256]))
+        Some(infersteer::l7::bulk_hash(&a.as_bytes()[..256]))
     );
     assert_eq!(
         ia.prefix_hash, ib.prefix_hash,
@@ -352,7 +352,7 @@ fn http1_body_prefix_hash() {
     let is = c.classify(&full).unwrap();
     assert_eq!(
         is.prefix_hash,
-        Some(infersteer::l7::fnv1a(short.as_bytes()))
+        Some(infersteer::l7::bulk_hash(short.as_bytes()))
     );
     let cut = c.classify(&full[..full.len() - 5]).unwrap();
     assert_eq!(

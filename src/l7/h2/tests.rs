@@ -389,7 +389,7 @@ fn body_prefix_hash_from_the_first_data_frame() {
     assert_eq!(s(&a.model), "resnet50");
     assert_eq!(
         a.prefix_hash,
-        Some(crate::l7::fnv1a(&long_a.as_bytes()[..256]))
+        Some(crate::l7::bulk_hash(&long_a.as_bytes()[..256]))
     );
     assert_eq!(
         a.prefix_hash, b.prefix_hash,
@@ -401,7 +401,10 @@ fn body_prefix_hash_from_the_first_data_frame() {
         "short and the stream goes on: not enough to hash"
     );
     let d = with_prefix(&flight_with(b"{\"inputs\":[]}", END_STREAM), 256).unwrap();
-    assert_eq!(d.prefix_hash, Some(crate::l7::fnv1a(b"{\"inputs\":[]}")));
+    assert_eq!(
+        d.prefix_hash,
+        Some(crate::l7::bulk_hash(b"{\"inputs\":[]}"))
+    );
     assert_eq!(
         with_prefix(&flight_with(long_a.as_bytes(), 0), 0)
             .unwrap()
