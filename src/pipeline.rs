@@ -157,6 +157,11 @@ impl Counts {
     #[inline(always)]
     fn count(&mut self, v: &Verdict) {
         self.rx += 1;
+        // The common case without the jump table.
+        if let Verdict::Gpu { .. } = v {
+            self.to_gpu += 1;
+            return;
+        }
         match v {
             Verdict::Gpu { .. } => self.to_gpu += 1,
             Verdict::Terminate(_) => self.terminated += 1,
@@ -414,13 +419,23 @@ pub struct Pipeline {
     lens: [u32; BURST_SIZE],
     keys: [FlowKey; BURST_SIZE],
     hashes: [u32; BURST_SIZE],
-    slots: [Option<usize>; BURST_SIZE],
     tenants: [Option<TenantId>; BURST_SIZE],
     // Counters.
     frames_in: u64,
     per_tenant: Vec<Counts>,
     unattributed: Counts,
     per_queue: Vec<QueueCounts>,
+}
+
+/// What the parse of a frame gave that its descriptor and policing need.
+#[derive(Clone, Copy)]
+struct Facts {
+    /// Frame length in bytes (saturating): the policers' byte count.
+    len: u32,
+    /// The innermost payload range.
+    payload: (u16, u16),
+    /// The flow hash (the NIC's RSS hash, else the key's).
+    hash: u32,
 }
 
 /// Where a frame stands after the parse and lookup stages.
@@ -484,7 +499,6 @@ impl Pipeline {
             lens: [0; BURST_SIZE],
             keys: [FlowKey::default(); BURST_SIZE],
             hashes: [0; BURST_SIZE],
-            slots: [None; BURST_SIZE],
             tenants: [None; BURST_SIZE],
             frames_in: 0,
             per_tenant: alloc::vec![Counts::default(); tenants],
@@ -557,9 +571,39 @@ impl Pipeline {
         }
         self.touched_len = 0;
 
+        self.general(frames, now_ns, verdicts);
+
+        // Publish each touched queue's staged descriptors, one index store per queue.
+        for &q in self.touched.get(..self.touched_len).unwrap_or(&[]) {
+            let q = usize::from(q);
+            if let (Some(producer), Some(qc)) = (self.queues.get_mut(q), self.per_queue.get_mut(q))
+            {
+                qc.enqueued += producer.commit() as u64;
+            }
+        }
+        self.touched_len = 0;
+
+        // Housekeeping, a little per burst.
+        self.flows.age(now_ns, self.config.age_budget);
+        self.reassembly.age(now_ns);
+        n
+    }
+
+    /// The stages of a burst (at most [`BURST_SIZE`] frames, as many as `verdicts`): parse,
+    /// look up, decide, count.
+    #[inline(always)]
+    fn general<F: Frame + ?Sized>(&mut self, frames: &[&F], now_ns: u64, verdicts: &mut [Verdict]) {
+        let n = frames.len().min(verdicts.len()).min(BURST_SIZE);
+        let (frames, verdicts) = match (frames.get(..n), verdicts.get_mut(..n)) {
+            (Some(f), Some(v)) => (f, v),
+            _ => return,
+        };
+
         // 1. Parse, and the flow key and hash of every frame (zipped iterators: no index
         // checks in the loop).
         let mut stage: [Stage; BURST_SIZE] = [const { Stage::Done }; BURST_SIZE];
+        let mut touched = 0u32;
+        let flows = &self.flows;
         let per_frame = frames
             .iter()
             .zip(self.summaries.iter_mut())
@@ -598,70 +642,127 @@ impl Pipeline {
                 continue;
             };
             *key = k;
-            *hash = f.rss_hash().unwrap_or(h);
+            let h = f.rss_hash().unwrap_or(h);
+            *hash = h;
             *st = Stage::New;
+            // Load the home slot's tag now: the loads of the whole burst overlap (a portable
+            // stand-in for prefetching the flow table, which pays off when it is bigger than
+            // the caches), and the lookups below find the lines in cache.
+            touched ^= flows.home_tag(h);
         }
+        core::hint::black_box(touched);
 
-        // 2. Flow lookup, the whole burst at once.
-        self.flows.lookup_burst(
-            self.keys.get(..n).unwrap_or(&[]),
-            self.hashes.get(..n).unwrap_or(&[]),
-            &mut self.slots,
-        );
-
-        // 3. Per frame: follow the flow's decision, or decide for a new flow; count the
-        // verdict (final here: a full queue refuses at staging) against the frame's tenant.
-        for (i, ((f, st), out)) in frames
-            .iter()
-            .zip(stage.iter())
-            .zip(verdicts.iter_mut())
-            .enumerate()
-        {
-            let v = match (st, self.slots.get(i).copied().flatten()) {
-                (Stage::Done, _) => *out,
-                (Stage::New, Some(slot)) => self.established(i, *f, slot, now_ns),
-                // An earlier frame of this burst may have made the flow's entry.
-                (Stage::New, None) => match (self.keys.get(i), self.hashes.get(i)) {
-                    (Some(k), Some(h)) => match self.flows.find(k, *h) {
-                        Some(slot) => self.established(i, *f, slot, now_ns),
-                        None => self.new_flow(i, *f, now_ns),
-                    },
-                    _ => self.new_flow(i, *f, now_ns),
-                },
+        // 2. Per frame, in order: find the flow (now, so that an entry an earlier frame of
+        // this burst made, evicted or changed is seen as it is), follow its decision or decide
+        // for a new flow, and count the verdict (final here: a full queue refuses at staging)
+        // against the frame's tenant.
+        let mut hits = 0u64;
+        let mut looked = 0u64;
+        // (An index loop: with zipped iterators and an early `continue`, the compiler
+        // rebuilt the loop's pointers on every frame.)
+        for i in 0..n {
+            let (Some(f), Some(out)) = (frames.get(i), verdicts.get_mut(i)) else {
+                break;
             };
-            *out = v;
-            match self
-                .tenants
-                .get(i)
-                .copied()
-                .flatten()
-                .and_then(|t| self.per_tenant.get_mut(t.0 as usize))
-            {
-                Some(c) => c.count(&v),
-                None => self.unattributed.count(&v),
+            // `None`: the verdict is already in `out` (malformed, not IP); else the lookup.
+            let mut found = None;
+            if let Some(Stage::New) = stage.get(i) {
+                looked += 1;
+                let slot = match (self.keys.get(i), self.hashes.get(i)) {
+                    (Some(k), Some(h)) => self.flows.find(k, *h),
+                    _ => None,
+                };
+                if let Some(slot) = slot {
+                    hits += 1;
+                    // The common case, decided and counted in the express lane.
+                    if let Some(v) = self.express(self.facts(i), *f, slot, now_ns) {
+                        *out = v;
+                        // Counted with its verdict: a burst interrupted by a panic (caught
+                        // by the caller) still balances, over the frames it finished.
+                        self.frames_in += 1;
+                        continue;
+                    }
+                }
+                found = Some(slot);
             }
-            // Counted with its verdict: a burst interrupted by a panic (caught by the caller)
-            // still balances, over the frames it finished.
-            self.frames_in += 1;
+            self.slow_lane(i, *f, found, now_ns, out);
         }
-
-        // 4. Publish each touched queue's staged descriptors, one index store per queue.
-        for &q in self.touched.get(..self.touched_len).unwrap_or(&[]) {
-            let q = usize::from(q);
-            if let (Some(producer), Some(qc)) = (self.queues.get_mut(q), self.per_queue.get_mut(q))
-            {
-                qc.enqueued += producer.commit() as u64;
-            }
-        }
-        self.touched_len = 0;
-
-        // Housekeeping, a little per burst.
-        self.flows.age(now_ns, self.config.age_budget);
-        self.reassembly.age(now_ns);
-        n
+        self.flows.count_lookups(hits, looked - hits);
     }
 
-    /// A packet of an established flow.
+    /// Every frame the express lane did not take: `found` is `None` for a frame whose verdict
+    /// is already in `out` (malformed, not IP), else the lookup's result. Writes and counts
+    /// the verdict. Out of line, so that the express lane's loop stays small.
+    #[inline(never)]
+    fn slow_lane<F: Frame + ?Sized>(
+        &mut self,
+        i: usize,
+        f: &F,
+        found: Option<Option<usize>>,
+        now_ns: u64,
+        out: &mut Verdict,
+    ) {
+        let v = match found {
+            None => *out,
+            Some(Some(slot)) => self.established(i, f, slot, now_ns),
+            Some(None) => self.new_flow(i, f, now_ns),
+        };
+        *out = v;
+        match self
+            .tenants
+            .get(i)
+            .copied()
+            .flatten()
+            .and_then(|t| self.per_tenant.get_mut(t.0 as usize))
+        {
+            Some(c) => c.count(&v),
+            None => self.unattributed.count(&v),
+        }
+        // Counted with its verdict: a burst interrupted by a panic (caught by the caller)
+        // still balances, over the frames it finished.
+        self.frames_in += 1;
+    }
+
+    /// The express lane: a packet of an established flow of a known tenant steered to a GPU
+    /// queue, its fields read straight from the flow entry, policed, sent and counted here.
+    /// `None` (nothing done) for any other flow: [`Self::established`] takes it.
+    #[inline(always)]
+    fn express<F: Frame + ?Sized>(
+        &mut self,
+        facts: Facts,
+        f: &F,
+        slot: usize,
+        now_ns: u64,
+    ) -> Option<Verdict> {
+        let entry = self.flows.entry_mut(slot)?;
+        let (
+            Some(t),
+            FlowDecision::Gpu {
+                queue,
+                model,
+                session,
+                flags,
+                ..
+            },
+        ) = (entry.tenant, entry.decision)
+        else {
+            return None;
+        };
+        entry.last_ns = now_ns;
+        entry.packets += 1;
+        let v = if self.policers.police(t, u64::from(facts.len), now_ns) == Color::Red {
+            Verdict::Drop(DropReason::RateLimited)
+        } else {
+            self.send_to_gpu(facts, f, t, queue, model, session, flags, now_ns)
+        };
+        match self.per_tenant.get_mut(t.0 as usize) {
+            Some(c) => c.count(&v),
+            None => self.unattributed.count(&v),
+        }
+        Some(v)
+    }
+
+    /// A packet of an established flow that the express lane did not take.
     #[inline(always)]
     fn established<F: Frame + ?Sized>(
         &mut self,
@@ -676,34 +777,10 @@ impl Pipeline {
         entry.last_ns = now_ns;
         entry.packets += 1;
         let tenant = entry.tenant;
-        // The common case first, read straight from the entry: a known tenant's GPU flow.
-        let gpu = match (tenant, &entry.decision) {
-            (
-                Some(t),
-                FlowDecision::Gpu {
-                    queue,
-                    model,
-                    session,
-                    flags,
-                    ..
-                },
-            ) => Some((t, *queue, *model, *session, *flags)),
-            _ => None,
-        };
+        let decision = entry.decision;
         if let Some(t) = self.tenants.get_mut(i) {
             *t = tenant;
         }
-        if let Some((t, queue, model, session, flags)) = gpu {
-            let len = u64::from(self.lens.get(i).copied().unwrap_or(0));
-            if self.policers.police(t, len, now_ns) == Color::Red {
-                return Verdict::Drop(DropReason::RateLimited);
-            }
-            return self.send_to_gpu(i, f, t, queue, model, session, flags, now_ns);
-        }
-        let decision = self
-            .flows
-            .entry(slot)
-            .map_or(FlowDecision::Host, |e| e.decision);
         match decision {
             FlowDecision::Reassembling { slot: rs } => {
                 self.continue_first_flight(i, f, slot, rs, now_ns)
@@ -748,7 +825,7 @@ impl Pipeline {
                 if first {
                     flags |= DescFlags::FIRST_OF_FLOW;
                 }
-                self.send_to_gpu(i, f, t, queue, model, session, flags, now_ns)
+                self.send_to_gpu(self.facts(i), f, t, queue, model, session, flags, now_ns)
             }
             FlowDecision::Terminate(h) => Verdict::Terminate(h),
             FlowDecision::Host | FlowDecision::Reassembling { .. } => Verdict::Host,
@@ -762,7 +839,7 @@ impl Pipeline {
     #[inline(always)]
     fn send_to_gpu<F: Frame + ?Sized>(
         &mut self,
-        i: usize,
+        facts: Facts,
         f: &F,
         t: TenantId,
         queue: u16,
@@ -778,11 +855,9 @@ impl Pipeline {
         if !self.inflight.try_acquire(t.0, cap) {
             return Verdict::Drop(DropReason::TenantQuota);
         }
-        // The payload range from the stage that parsed the frame (the fast path writes
-        // no summary).
-        let (start, end) = self.payloads.get(i).copied().unwrap_or((0, 0));
+        let (start, end) = facts.payload;
         let range = usize::from(start)..usize::from(end.max(start));
-        let flow_hash = u64::from(self.hashes.get(i).copied().unwrap_or(0));
+        let flow_hash = u64::from(facts.hash);
         let q = usize::from(queue);
         let Some(producer) = self.queues.get_mut(q) else {
             self.inflight.untake(t.0);
@@ -821,6 +896,16 @@ impl Pipeline {
             }
         }
         Verdict::Gpu { queue }
+    }
+
+    /// What the parse stage recorded of frame `i` that its descriptor needs.
+    #[inline(always)]
+    fn facts(&self, i: usize) -> Facts {
+        Facts {
+            len: self.lens.get(i).copied().unwrap_or(0),
+            payload: self.payloads.get(i).copied().unwrap_or((0, 0)),
+            hash: self.hashes.get(i).copied().unwrap_or(0),
+        }
     }
 
     /// Makes sure `summaries[i]` holds frame `i`'s full parse (after the fast path).

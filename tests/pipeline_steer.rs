@@ -574,3 +574,51 @@ fn shared_prompt_prefixes_share_a_queue() {
     assert!(queues.len() >= 3, "32 sessions over 4 queues: {queues:?}");
     check_balanced(&s.pipeline.snapshot());
 }
+
+/// A frame whose flow's entry an earlier frame of the same burst evicted (the table was full
+/// and the flow idle) is looked up as it is now, not as it was when the burst began: it never
+/// follows the decision of the flow that took its slot.
+#[test]
+fn a_flow_evicted_earlier_in_the_burst_is_not_followed() {
+    let mut s = setup(
+        vec![tenant("acme", [10, 1, 0, 0], vec![0])],
+        vec![pool(0, 4, Choice::Maglev)],
+        vec![vec![0], vec![0]],
+        1024,
+        usize::MAX,
+        PipelineConfig {
+            flow_capacity: 8, // one probe window: every flow competes for the same 8 slots
+            flow_idle_ns: 1_000,
+            age_budget: 0, // only eviction frees a slot
+            ..PipelineConfig::default()
+        },
+    );
+    // Flow 1 at t = 0, flows 2..=8 at t = 500: the table is full.
+    let flow = |n: u16, payload: &[u8]| frame([10, 1, 0, 1], 30_000 + n, payload);
+    let (v, _) = run(&mut s, &[flow(1, &request("llama", "one"))], 0, true);
+    assert!(matches!(v[0], Verdict::Gpu { .. }));
+    let rest: Vec<Vec<u8>> = (2..=8)
+        .map(|n| flow(n, &request("llama", &format!("s{n}"))))
+        .collect();
+    let (v, _) = run(&mut s, &rest, 500, true);
+    assert!(v.iter().all(|v| matches!(v, Verdict::Gpu { .. })), "{v:?}");
+    assert_eq!(s.pipeline.snapshot().flows.live, 8);
+    // At t = 1200 only flow 1 is idle. Flow 9's request evicts it; flow 1's next segment,
+    // later in the same burst, finds no entry: a segment with no request in it is never
+    // steered (it must not ride on flow 9's decision).
+    let (v, drained) = run(
+        &mut s,
+        &[
+            flow(9, &request("mistral", "nine")),
+            flow(1, b"rest of the body"),
+        ],
+        1_200,
+        true,
+    );
+    assert!(matches!(v[0], Verdict::Gpu { .. }), "{v:?}");
+    assert!(!matches!(v[1], Verdict::Gpu { .. }), "{v:?}");
+    assert_eq!(drained.len(), 1);
+    let snap = s.pipeline.snapshot();
+    assert_eq!(snap.flows.evicted, 1);
+    check_balanced(&snap);
+}

@@ -47,9 +47,37 @@ void infersteer_pktmbuf_free(struct rte_mbuf *m)
 	rte_pktmbuf_free(m);
 }
 
-/* A real function in 22.11; forwarded so the Rust side has one place for the mbuf API. */
+/*
+ * `rte_pktmbuf_free_bulk`, with the common case first: when every mbuf is direct, unshared
+ * (refcnt 1), one segment (next NULL, nb_segs 1) and from the first one's pool -- what
+ * `rte_mbuf_raw_free` requires, and what a driver's MBUF_FAST_FREE offload assumes -- then
+ * `rte_pktmbuf_prefree_seg` would change nothing in any of them, so they go back to their pool
+ * in one `rte_mempool_put_bulk`. Anything else (a NULL entry, a chain, a clone, a second pool)
+ * takes the general `rte_pktmbuf_free_bulk`, which skips NULL entries.
+ */
 void infersteer_pktmbuf_free_bulk(struct rte_mbuf **mbufs, unsigned int count)
 {
+	if (count == 0)
+		return;
+	const struct rte_mbuf *first = mbufs[0];
+	if (first != NULL) {
+		struct rte_mempool *pool = first->pool;
+		int odd = 0;
+		for (unsigned int i = 0; i < count; i++) {
+			const struct rte_mbuf *m = mbufs[i];
+			if (m == NULL) {
+				odd = 1;
+				break;
+			}
+			odd |= (rte_mbuf_refcnt_read(m) != 1) |
+			       ((m->ol_flags & (RTE_MBUF_F_INDIRECT | RTE_MBUF_F_EXTERNAL)) != 0) |
+			       (m->next != NULL) | (m->nb_segs != 1) | (m->pool != pool);
+		}
+		if (!odd) {
+			rte_mempool_put_bulk(pool, (void **)mbufs, count);
+			return;
+		}
+	}
 	rte_pktmbuf_free_bulk(mbufs, count);
 }
 

@@ -388,14 +388,20 @@ pub(crate) fn police_parts(
     now_ns: u64,
 ) -> Color {
     let elapsed = advance(&mut head.last_ns, now_ns);
-    head.packets.refill(elapsed);
+    // Every packet of a burst shares its timestamp: only the tenant's first packet of the
+    // burst finds time elapsed (a refill by 0 changes nothing).
+    if elapsed != 0 {
+        head.packets.refill(elapsed);
+    }
     if head.packets.level < UNITS_PER_TOKEN {
         return Color::Red;
     }
     let color = match bytes {
         Some(b) => {
-            b.committed.refill(elapsed);
-            b.peak.refill(elapsed);
+            if elapsed != 0 {
+                b.committed.refill(elapsed);
+                b.peak.refill(elapsed);
+            }
             let c = color_of(&b.committed, &b.peak, len);
             commit_color(&mut b.committed, &mut b.peak, len, c);
             c

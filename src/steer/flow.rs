@@ -137,7 +137,14 @@ impl FlowKey {
     /// The key of a frame the fast path took ([`crate::wire::fast`]), and its hash.
     #[inline(always)]
     pub fn from_plain_tcp(bytes: &[u8], p: &PlainTcp, port: u16) -> Option<(Self, u32)> {
-        let key = Self::from_parts(
+        let key = Self::from_plain_tcp_key(bytes, p, port)?;
+        Some((key, key.hash()))
+    }
+
+    /// The key of a frame the fast path took ([`crate::wire::fast`]).
+    #[inline(always)]
+    pub fn from_plain_tcp_key(bytes: &[u8], p: &PlainTcp, port: u16) -> Option<Self> {
+        Self::from_parts(
             bytes,
             usize::from(p.l3_offset),
             p.family,
@@ -145,8 +152,7 @@ impl FlowKey {
             (p.src_port, p.dst_port),
             6,
             port,
-        )?;
-        Some((key, key.hash()))
+        )
     }
 
     /// [`FlowKey::from_frame`] and the key's [`hash`](Self::hash).
@@ -164,11 +170,18 @@ impl FlowKey {
     /// slot's tag).
     #[inline(always)]
     pub fn hash(&self) -> u32 {
-        let mut h = 0x243F_6A88_85A3_08D3u64;
-        for x in self.words {
-            let m = u128::from(h ^ x).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-            h = (m as u64) ^ ((m >> 64) as u64);
+        // wyhash's folded multiply over pairs of words: three independent products, then one
+        // that mixes them (two multiplies deep instead of six in a chain).
+        #[inline(always)]
+        fn mum(a: u64, b: u64) -> u64 {
+            let m = u128::from(a) * u128::from(b);
+            (m as u64) ^ ((m >> 64) as u64)
         }
+        let [a, b, c, d, e, f] = self.words;
+        let x = mum(a ^ 0xa076_1d64_78bd_642f, c ^ 0xe703_7ed1_a0b4_28db);
+        let y = mum(b ^ 0x8ebc_6af0_9c88_c6e3, d ^ 0x5899_65cc_7537_4cc3);
+        let z = mum(e ^ 0x1d8e_4e27_c47d_124f, f ^ 0x243f_6a88_85a3_08d3);
+        let h = mum(x ^ z, y ^ 0x9e37_79b9_7f4a_7c15);
         (h as u32) | 1
     }
 
@@ -354,6 +367,23 @@ impl FlowTable {
         }
         self.stats.hits += hits;
         self.stats.misses += n - hits;
+    }
+
+    /// The tag of `hash`'s home slot (0 when free): loading it for a whole burst before
+    /// looking any of it up overlaps the cache misses (see [`FlowTable::lookup_burst`]).
+    #[inline(always)]
+    pub fn home_tag(&self, hash: u32) -> u32 {
+        self.slots
+            .get((hash | 1) as usize & self.mask)
+            .map_or(0, |s| s.tag)
+    }
+
+    /// Counts lookups made with [`FlowTable::find`]: `hits` found their flow, `misses` did
+    /// not.
+    #[inline]
+    pub fn count_lookups(&mut self, hits: u64, misses: u64) {
+        self.stats.hits += hits;
+        self.stats.misses += misses;
     }
 
     /// Looks up one key.
@@ -613,5 +643,64 @@ mod tests {
         assert_ne!(a.hash(), b.hash());
         assert_eq!((a.vni(), c.ingress_port(), a.ports()), (Some(5), 1, (1, 2)));
         assert_eq!(FlowKey::new(&t, None, 0).vni(), None);
+    }
+
+    /// The hash spreads flows that differ in one field only (what a client's connections
+    /// and a load test's flows look like) evenly over the table's home slots and over the
+    /// upper bits that Maglev and the reassembly key use, and any single-bit change of a key
+    /// changes about half of the hash's bits.
+    #[test]
+    fn hash_spreads_keys_that_differ_in_one_field() {
+        let base = FiveTuple {
+            src: [10, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+            dst: [10, 2, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+            src_port: 20000,
+            dst_port: 8000,
+            protocol: IpProtocol(6),
+            family: IpFamily::V4,
+        };
+        let n = 1u32 << 16;
+        type Vary<'a> = &'a dyn Fn(&mut FiveTuple, u32);
+        let vary: [Vary<'_>; 3] = [
+            &|t, i| t.src_port = i as u16,
+            &|t, i| t.src[2..4].copy_from_slice(&(i as u16).to_be_bytes()),
+            &|t, i| {
+                t.family = IpFamily::V6;
+                t.dst[12..16].copy_from_slice(&i.to_be_bytes());
+            },
+        ];
+        for (field, f) in vary.iter().enumerate() {
+            let mut low = [0u32; 256];
+            let mut high = [0u32; 256];
+            for i in 0..n {
+                let mut t = base;
+                f(&mut t, i);
+                let h = FlowKey::new(&t, None, 0).hash();
+                low[(h >> 1) as usize & 255] += 1; // bit 0 is always set
+                high[(h >> 24) as usize] += 1;
+            }
+            // 256 counters expecting 256 each: a fair hash stays within ±25 % (about 4
+            // standard deviations).
+            for (name, counts) in [("low", &low), ("high", &high)] {
+                let (min, max) = (counts.iter().min(), counts.iter().max());
+                assert!(
+                    min >= Some(&192) && max <= Some(&320),
+                    "field {field}, {name} bits: {min:?}..{max:?}"
+                );
+            }
+        }
+        // Avalanche: flipping any one bit of any word changes 8..24 of the 31 hashed bits.
+        let k = FlowKey::new(&base, None, 3);
+        for w in 0..6 {
+            for bit in 0..64 {
+                let mut k2 = k;
+                k2.words[w] ^= 1 << bit;
+                let d = ((k.hash() ^ k2.hash()) >> 1).count_ones();
+                assert!(
+                    (6..=25).contains(&d),
+                    "word {w} bit {bit}: {d} bits changed"
+                );
+            }
+        }
     }
 }
