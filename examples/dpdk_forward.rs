@@ -12,15 +12,17 @@
 //!
 //! ```text
 //! dpdk_forward [--seconds N] [--flows N] [--queues N] [--frame-len N] [--pool N] [--no-seed]
-//!              [--io] [-- EAL args]
+//!              [--io] [--profile] [-- EAL args]
 //! ```
 //!
 //! Without EAL args: `-l 0 --no-huge -m 512 --no-pci --no-shconf --no-telemetry
 //! --file-prefix infersteer-fwd-<pid> --vdev net_null0,size=<len> --vdev net_null1,size=<len>`.
 //! `--no-seed` skips the seeding and the first flights (a real NIC or a pcap brings its own
 //! requests). `--io` leaves the pipeline out: plain rx → tx on the paired port through the
-//! safe wrappers, i.e. testpmd's io mode, to show what the DPDK layer itself costs. Prints the
-//! counters and, last, `infersteer-mpps: X`.
+//! safe wrappers, i.e. testpmd's io mode, to show what the DPDK layer itself costs.
+//! `--profile` reads the TSC around each part of the loop and prints where the time goes per
+//! packet (receive, pipeline, GPU consumer); the extra timestamps cost a little throughput.
+//! Prints the counters and, last, `infersteer-mpps: X`.
 
 #![allow(
     clippy::unwrap_used,
@@ -58,6 +60,7 @@ struct Options {
     frame_len: usize,
     seed: bool,
     io: bool,
+    profile: bool,
     pool: u32,
     eal: Vec<String>,
 }
@@ -70,6 +73,7 @@ fn parse_args() -> Result<Options, String> {
         frame_len: 128,
         seed: true,
         io: false,
+        profile: false,
         pool: 8191,
         eal: Vec::new(),
     };
@@ -83,6 +87,7 @@ fn parse_args() -> Result<Options, String> {
             "--frame-len" => o.frame_len = value(&a)?.parse().map_err(|e| format!("{a}: {e}"))?,
             "--no-seed" => o.seed = false,
             "--io" => o.io = true,
+            "--profile" => o.profile = true,
             "--pool" => o.pool = value(&a)?.parse().map_err(|e| format!("{a}: {e}"))?,
             "--" => {
                 o.eal = args.by_ref().collect();
@@ -346,10 +351,24 @@ fn main() -> ExitCode {
     let end = start + (o.seconds * hz as f64) as u64;
     let mut now = start;
     let mut iterations = 0u64;
+    // `--profile`: TSC ticks spent receiving, in the pipeline, and in the GPU consumer.
+    let mut ticks = [0u64; 3];
+    let mut stamp = |part: usize, since: &mut u64| {
+        if o.profile {
+            let t = clock.now();
+            if let Some(x) = ticks.get_mut(part) {
+                *x += t - *since;
+            }
+            *since = t;
+        }
+    };
     while now < end {
         let now_ns = clock.ticks_to_ns(now);
+        let mut since = if o.profile { clock.now() } else { 0 };
         for (p, rx) in rxq.iter_mut().enumerate() {
-            if rx.rx_burst(&mut burst) == 0 {
+            let got = rx.rx_burst(&mut burst);
+            stamp(0, &mut since);
+            if got == 0 {
                 continue;
             }
             if o.io {
@@ -361,6 +380,7 @@ fn main() -> ExitCode {
                 continue;
             }
             let out = process_mbufs(&mut pipeline, &mut burst, now_ns, &mut verdicts, &mut host);
+            stamp(1, &mut since);
             total.processed += out.processed;
             total.to_gpu += out.to_gpu;
             total.to_host += out.to_host;
@@ -371,6 +391,7 @@ fn main() -> ExitCode {
                 let out_port = if n_ports == 2 { p ^ 1 } else { p };
                 tx_sent += txq[out_port].tx_burst(&mut host) as u64;
                 host.clear();
+                stamp(0, &mut since);
             }
         }
         // The GPU side, on this core between bursts: take what is due, free it in bulk.
@@ -381,6 +402,7 @@ fn main() -> ExitCode {
                 }
             });
         }
+        stamp(2, &mut since);
         iterations += 1;
         if iterations % 64 == 0 {
             now = clock.now();
@@ -425,6 +447,16 @@ fn main() -> ExitCode {
         pool.available(),
         o.pool
     );
+    if o.profile && total.processed > 0 {
+        let per = |t: u64| t as f64 * 1e9 / hz as f64 / total.processed as f64;
+        println!(
+            "infersteer profile, ns per packet: rx and tx {:.2}, pipeline (process_mbufs) {:.2}, GPU consumer {:.2}, all {:.2}",
+            per(ticks[0]),
+            per(ticks[1]),
+            per(ticks[2]),
+            elapsed * 1e9 / total.processed as f64
+        );
+    }
     println!("infersteer-mpps: {mpps:.2}");
     drop(ports);
     ExitCode::SUCCESS

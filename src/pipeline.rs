@@ -67,9 +67,24 @@ impl Frame for [u8] {
     }
 }
 
-impl Frame for &[u8] {
+/// A reference to a frame is a frame: bursts may be slices of frames (`&[Mbuf]`, `&[RawFrame]`)
+/// or of references to them (`&[&RawFrame]`, `&[&[u8]]`).
+impl<F: Frame + ?Sized> Frame for &F {
+    #[inline(always)]
     fn bytes(&self) -> &[u8] {
-        self
+        (**self).bytes()
+    }
+    #[inline(always)]
+    fn rss_hash(&self) -> Option<u32> {
+        (**self).rss_hash()
+    }
+    #[inline(always)]
+    fn port(&self) -> u16 {
+        (**self).port()
+    }
+    #[inline(always)]
+    fn handle(&self) -> u64 {
+        (**self).handle()
     }
 }
 
@@ -404,6 +419,8 @@ pub struct Pipeline {
     /// burst; each is committed once at its end.
     touched: [u16; BURST_SIZE],
     touched_len: usize,
+    /// Frames of the last [`Pipeline::process_burst`] call sent to a GPU queue.
+    burst_to_gpu: usize,
     flows: FlowTable,
     policers: PolicerBank,
     classifier: Box<Classifier>,
@@ -492,6 +509,7 @@ impl Pipeline {
             queues,
             touched: [0; BURST_SIZE],
             touched_len: 0,
+            burst_to_gpu: 0,
             config,
             summaries: [FrameSummary::EMPTY; BURST_SIZE],
             full: [false; BURST_SIZE],
@@ -536,12 +554,20 @@ impl Pipeline {
         }
     }
 
+    /// How many frames of the last [`Pipeline::process_burst`] call went to GPU queues (their
+    /// verdict is [`Verdict::Gpu`]): a caller that finds it equal to the frames processed
+    /// need not look at the verdicts one by one.
+    #[inline]
+    pub fn last_burst_to_gpu(&self) -> usize {
+        self.burst_to_gpu
+    }
+
     /// Processes up to [`BURST_SIZE`] frames (the shorter of `frames` and `verdicts`, capped
     /// at the burst size) received at `now_ns` (one timestamp for the whole burst): writes one
     /// verdict per frame and returns how many frames were processed.
-    pub fn process_burst<F: Frame + ?Sized>(
+    pub fn process_burst<F: Frame>(
         &mut self,
-        frames: &[&F],
+        frames: &[F],
         now_ns: u64,
         verdicts: &mut [Verdict],
     ) -> usize {
@@ -570,7 +596,7 @@ impl Pipeline {
             }
         }
         self.touched_len = 0;
-
+        self.burst_to_gpu = 0;
         self.general(frames, now_ns, verdicts);
 
         // Publish each touched queue's staged descriptors, one index store per queue.
@@ -592,7 +618,7 @@ impl Pipeline {
     /// The stages of a burst (at most [`BURST_SIZE`] frames, as many as `verdicts`): parse,
     /// look up, decide, count.
     #[inline(always)]
-    fn general<F: Frame + ?Sized>(&mut self, frames: &[&F], now_ns: u64, verdicts: &mut [Verdict]) {
+    fn general<F: Frame>(&mut self, frames: &[F], now_ns: u64, verdicts: &mut [Verdict]) {
         let n = frames.len().min(verdicts.len()).min(BURST_SIZE);
         let (frames, verdicts) = match (frames.get(..n), verdicts.get_mut(..n)) {
             (Some(f), Some(v)) => (f, v),
@@ -675,7 +701,7 @@ impl Pipeline {
                 if let Some(slot) = slot {
                     hits += 1;
                     // The common case, decided and counted in the express lane.
-                    if let Some(v) = self.express(self.facts(i), *f, slot, now_ns) {
+                    if let Some(v) = self.express(self.facts(i), f, slot, now_ns) {
                         *out = v;
                         // Counted with its verdict: a burst interrupted by a panic (caught
                         // by the caller) still balances, over the frames it finished.
@@ -685,7 +711,7 @@ impl Pipeline {
                 }
                 found = Some(slot);
             }
-            self.slow_lane(i, *f, found, now_ns, out);
+            self.slow_lane(i, f, found, now_ns, out);
         }
         self.flows.count_lookups(hits, looked - hits);
     }
@@ -895,6 +921,7 @@ impl Pipeline {
                 self.touched_len += 1;
             }
         }
+        self.burst_to_gpu += 1;
         Verdict::Gpu { queue }
     }
 

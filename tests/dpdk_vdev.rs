@@ -140,6 +140,7 @@ fn main() {
         ("tsc_clock", tsc_clock),
         ("mbuf_append_data_handles", mbuf_append_data_handles),
         ("burst_retain_drain_clear", burst_retain_drain_clear),
+        ("bulk_free_of_two_pools", bulk_free_of_two_pools),
         ("mempool_exhausted", mempool_exhausted),
         ("net_null_rx_tx_loop", net_null_rx_tx_loop),
         ("net_ring_exact_frames", net_ring_exact_frames),
@@ -281,6 +282,40 @@ fn mbuf_append_data_handles(ctx: &Ctx<'_>) -> String {
     drop(back);
     ctx.assert_no_leak("mbuf_append_data_handles");
     format!("{}-byte frame, handle round trip", frame.len())
+}
+
+/// The bulk free puts a burst whose mbufs all come from one pool back in one
+/// `rte_mempool_put_bulk`; a burst that mixes pools takes DPDK's general free, and every mbuf
+/// still goes back to its own pool.
+fn bulk_free_of_two_pools(ctx: &Ctx<'_>) -> String {
+    let other = Mempool::new(
+        ctx.eal,
+        "test_pool_2",
+        MempoolConfig {
+            size: 255,
+            cache_size: 0,
+            ..MempoolConfig::default()
+        },
+    )
+    .unwrap();
+    let other_start = other.available();
+    let mut burst = MbufBurst::new();
+    for i in 0..MAX_BURST {
+        let pool = if i % 3 == 1 { &other } else { ctx.pool };
+        burst.push(pool.alloc().unwrap()).unwrap();
+    }
+    assert_eq!(other.available(), other_start - 11);
+    assert_eq!(ctx.pool.available(), ctx.start - 21);
+    burst.clear(); // mixed: the general path
+    assert_eq!(other.available(), other_start);
+    ctx.assert_no_leak("bulk_free_of_two_pools (mixed)");
+    // One pool, the second one first: the one-put path, into that pool.
+    other.alloc_bulk(&mut burst, MAX_BURST).unwrap();
+    assert_eq!(other.available(), other_start - MAX_BURST as u32);
+    drop(burst);
+    assert_eq!(other.available(), other_start);
+    ctx.assert_no_leak("bulk_free_of_two_pools (one pool)");
+    format!("21 + 11 mbufs of two pools freed together, then 32 of the second pool alone; pools {other_start}/{other_start} and back")
 }
 
 fn burst_retain_drain_clear(ctx: &Ctx<'_>) -> String {

@@ -622,3 +622,50 @@ fn a_flow_evicted_earlier_in_the_burst_is_not_followed() {
     assert_eq!(snap.flows.evicted, 1);
     check_balanced(&snap);
 }
+
+/// A burst is a slice of frames or of references to frames: the same verdicts and the same
+/// descriptors either way (`&[Mbuf]` from DPDK is the first kind, most callers the second).
+#[test]
+fn frames_by_value_or_by_reference_agree() {
+    let make = || {
+        setup(
+            vec![tenant("acme", [10, 1, 0, 0], vec![0])],
+            vec![pool(0, 4, Choice::Maglev)],
+            vec![vec![0], vec![0]],
+            1024,
+            usize::MAX,
+            PipelineConfig::default(),
+        )
+    };
+    let (mut a, mut b) = (make(), make());
+    let frames: Vec<Vec<u8>> = (0..20u16)
+        .map(|n| frame([10, 1, 0, 2], 31_000 + n, &request("llama", &format!("s{n}"))))
+        .chain((0..20u16).map(|n| frame([10, 1, 0, 2], 31_000 + n, b"more of the body")))
+        .chain(std::iter::once(vec![0u8; 10])) // malformed
+        .collect();
+    let raw: Vec<RawFrame<'_>> = frames
+        .iter()
+        .map(|f| RawFrame {
+            bytes: f,
+            ..RawFrame::default()
+        })
+        .collect();
+    let refs: Vec<&RawFrame<'_>> = raw.iter().collect();
+    let (mut va, mut vb) = (vec![Verdict::Host; 32], vec![Verdict::Host; 32]);
+    let (mut da, mut db) = (Vec::new(), Vec::new());
+    for (by_value, by_ref) in raw.chunks(32).zip(refs.chunks(32)) {
+        let n = a.pipeline.process_burst(by_value, 7, &mut va);
+        assert_eq!(b.pipeline.process_burst(by_ref, 7, &mut vb), n);
+        assert_eq!(va[..n], vb[..n]);
+        let gpu = va[..n]
+            .iter()
+            .filter(|v| matches!(v, Verdict::Gpu { .. }))
+            .count();
+        assert_eq!(a.pipeline.last_burst_to_gpu(), gpu);
+        drain_all(&mut a, &mut da);
+        drain_all(&mut b, &mut db);
+    }
+    assert_eq!(da, db);
+    assert_eq!(da.len(), 40);
+    check_balanced(&a.pipeline.snapshot());
+}

@@ -437,6 +437,14 @@ impl MbufBurst {
         }
     }
 
+    /// Empties the burst without freeing anything: its mbufs now belong to someone else
+    /// (the GPU-queue descriptors that hold their handles, see `process_mbufs`). Leaking is
+    /// safe; freeing here would not be.
+    #[inline]
+    pub(crate) fn forget_all(&mut self) {
+        self.len = 0;
+    }
+
     /// Lends the mbufs to `run` as a slice, with the burst marked empty meanwhile: if `run`
     /// panics they are leaked, never freed (the pipeline may already have published some of
     /// them in GPU-queue descriptors). They are the burst's again when `run` returns.

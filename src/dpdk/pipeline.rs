@@ -118,20 +118,15 @@ pub fn process_mbufs(
     }
     // The pipeline's run. The burst lends the mbufs: should the pipeline panic, they are
     // leaked (some may already belong to published descriptors), never freed twice.
-    let done = burst.lend(|mbufs| {
-        let Some(first) = mbufs.first() else {
-            return 0;
-        };
-        let mut frames: [&Mbuf; MAX_BURST] = [first; MAX_BURST];
-        for (f, m) in frames.iter_mut().zip(mbufs) {
+    let (done, to_gpu) = burst.lend(|mbufs| {
+        for m in mbufs {
             m.prefetch_data();
-            *f = m;
         }
         // `process_burst` takes at most `BURST_SIZE` frames (a build-time setting that may
         // be below 32): feed it until the burst is done.
-        let mut done = 0usize;
+        let (mut done, mut to_gpu) = (0usize, 0usize);
         while done < len {
-            let (Some(f), Some(v)) = (frames.get(done..len), verdicts.get_mut(done..len)) else {
+            let (Some(f), Some(v)) = (mbufs.get(done..len), verdicts.get_mut(done..len)) else {
                 break;
             };
             let n = pipeline.process_burst(f, now_ns, v);
@@ -139,9 +134,20 @@ pub fn process_mbufs(
                 break;
             }
             done += n;
+            to_gpu += pipeline.last_burst_to_gpu();
         }
-        done
+        (done, to_gpu)
     });
+    if done == len && to_gpu == len {
+        // The steady state: every frame went to a GPU queue, so every mbuf belongs to a
+        // descriptor now; the burst only forgets them.
+        burst.forget_all();
+        return BurstOutcome {
+            processed: len,
+            to_gpu: len,
+            ..BurstOutcome::default()
+        };
+    }
 
     // Carry out the verdicts. Nothing below can panic; admitted mbufs are only forgotten.
     let mut drops = MbufBurst::new();

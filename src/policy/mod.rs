@@ -743,6 +743,11 @@ impl PolicyTable {
     }
 }
 
+/// [`PolicerBank`]: the tenant limits packets.
+const LIMITS_PACKETS: u8 = 1;
+/// [`PolicerBank`]: the tenant limits bytes.
+const LIMITS_BYTES: u8 = 2;
+
 /// Per-core policing state for every tenant of a [`PolicyTable`]: created at setup, then
 /// [`police`](Self::police)d on every packet with the burst's timestamp. Not shared between
 /// cores (no lock, no atomics): give each core its own bank with its share of the rates.
@@ -750,9 +755,10 @@ impl PolicyTable {
 pub struct PolicerBank {
     /// Per tenant: clock and packet bucket (32 bytes each, the part every packet touches).
     heads: Vec<police::Head>,
-    /// Bit per tenant: whether it limits bytes (a small array, always in cache, so tenants
-    /// without a byte limit never touch `bytes`).
-    limits_bytes: Vec<u64>,
+    /// Per tenant: which of its limits are set ([`LIMITS_PACKETS`], [`LIMITS_BYTES`]; a
+    /// small array, always in cache): a tenant without limits is never policed, and one
+    /// without a byte limit never touches `bytes`.
+    limits: Vec<u8>,
     /// Per tenant: the byte buckets (unused for tenants without a byte limit).
     bytes: Vec<police::Bytes>,
 }
@@ -766,18 +772,21 @@ impl PolicerBank {
             .iter()
             .map(|t| t.rate.divided(share))
             .collect();
-        let mut limits_bytes = alloc::vec![0u64; limits.len().div_ceil(64)];
-        for (i, l) in limits.iter().enumerate() {
-            if let (Some(w), true) = (limits_bytes.get_mut(i / 64), l.bytes.is_some()) {
-                *w |= 1 << (i % 64);
-            }
-        }
         Self {
+            limits: limits
+                .iter()
+                .map(|l| {
+                    (if l.packets.is_some() {
+                        LIMITS_PACKETS
+                    } else {
+                        0
+                    }) | (if l.bytes.is_some() { LIMITS_BYTES } else { 0 })
+                })
+                .collect(),
             heads: limits
                 .iter()
                 .map(|l| police::Head::new(l, now_ns))
                 .collect(),
-            limits_bytes,
             bytes: limits
                 .iter()
                 .map(|l| police::Bytes::new(l).unwrap_or(police::Bytes::UNLIMITED))
@@ -790,16 +799,18 @@ impl PolicerBank {
     #[inline]
     pub fn police(&mut self, tenant: TenantId, bytes: u64, now_ns: u64) -> Color {
         let i = tenant.0 as usize;
-        match self.heads.get_mut(i) {
-            Some(head) => {
-                let limited = self
-                    .limits_bytes
-                    .get(i / 64)
-                    .is_some_and(|w| (w >> (i % 64)) & 1 == 1);
-                let b = if limited { self.bytes.get_mut(i) } else { None };
+        match (self.limits.get(i), self.heads.get_mut(i)) {
+            // No limit: nothing to count (an unlimited bucket never runs dry).
+            (Some(0), Some(_)) => Color::Green,
+            (Some(l), Some(head)) => {
+                let b = if l & LIMITS_BYTES != 0 {
+                    self.bytes.get_mut(i)
+                } else {
+                    None
+                };
                 police::police_parts(head, b, bytes, now_ns)
             }
-            None => Color::Red,
+            _ => Color::Red,
         }
     }
 }

@@ -337,3 +337,28 @@ fn policer_bank_divides_rates_and_refuses_unknown_tenants() {
     );
     assert_eq!(bank.police(TenantId(7), 64, 0), Color::Red);
 }
+
+#[test]
+fn policer_bank_polices_a_byte_only_limit() {
+    let mut c = base();
+    c.tenants[0].rate = RateLimit {
+        packets: None,
+        bytes: Some(
+            TrTcmConfig::new(
+                Rate::new(1000, 1000).unwrap(),
+                Rate::new(2000, 2000).unwrap(),
+            )
+            .unwrap(),
+        ),
+    };
+    let t = build(&c);
+    let mut bank = PolicerBank::new(&t, 1, 0);
+    let colours: Vec<Color> = (0..4).map(|_| bank.police(TenantId(0), 600, 0)).collect();
+    assert_eq!(
+        colours,
+        [Color::Green, Color::Yellow, Color::Yellow, Color::Red],
+        "RFC 2698 colours with no packet limit"
+    );
+    // Unlimited tenants are never policed, however many packets arrive at one instant.
+    assert!((0..100_000).all(|_| bank.police(TenantId(1), 1500, 0) == Color::Green));
+}
