@@ -639,7 +639,13 @@ fn frames_by_value_or_by_reference_agree() {
     };
     let (mut a, mut b) = (make(), make());
     let frames: Vec<Vec<u8>> = (0..20u16)
-        .map(|n| frame([10, 1, 0, 2], 31_000 + n, &request("llama", &format!("s{n}"))))
+        .map(|n| {
+            frame(
+                [10, 1, 0, 2],
+                31_000 + n,
+                &request("llama", &format!("s{n}")),
+            )
+        })
         .chain((0..20u16).map(|n| frame([10, 1, 0, 2], 31_000 + n, b"more of the body")))
         .chain(std::iter::once(vec![0u8; 10])) // malformed
         .collect();
