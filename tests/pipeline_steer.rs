@@ -103,6 +103,17 @@ fn request(model: &str, session: &str) -> Vec<u8> {
     .into_bytes()
 }
 
+/// The frames as the pipeline's `RawFrame`s (port 0, no RSS hash, handle 0).
+fn raw_frames(frames: &[Vec<u8>]) -> Vec<RawFrame<'_>> {
+    frames
+        .iter()
+        .map(|f| RawFrame {
+            bytes: f,
+            ..RawFrame::default()
+        })
+        .collect()
+}
+
 /// Runs `frames` in bursts of 32 at `now`, then drains every queue; returns the verdicts and
 /// the drained descriptors.
 fn run(
@@ -115,13 +126,7 @@ fn run(
     let mut drained = Vec::new();
     let mut out = [Verdict::Host; 32];
     for chunk in frames.chunks(32) {
-        let raw: Vec<RawFrame<'_>> = chunk
-            .iter()
-            .map(|f| RawFrame {
-                bytes: f,
-                ..RawFrame::default()
-            })
-            .collect();
+        let raw = raw_frames(chunk);
         let refs: Vec<&RawFrame<'_>> = raw.iter().collect();
         let n = s.pipeline.process_burst(&refs, now, &mut out);
         assert_eq!(n, chunk.len());
@@ -649,13 +654,7 @@ fn frames_by_value_or_by_reference_agree() {
         .chain((0..20u16).map(|n| frame([10, 1, 0, 2], 31_000 + n, b"more of the body")))
         .chain(std::iter::once(vec![0u8; 10])) // malformed
         .collect();
-    let raw: Vec<RawFrame<'_>> = frames
-        .iter()
-        .map(|f| RawFrame {
-            bytes: f,
-            ..RawFrame::default()
-        })
-        .collect();
+    let raw = raw_frames(&frames);
     let refs: Vec<&RawFrame<'_>> = raw.iter().collect();
     let (mut va, mut vb) = (vec![Verdict::Host; 32], vec![Verdict::Host; 32]);
     let (mut da, mut db) = (Vec::new(), Vec::new());
