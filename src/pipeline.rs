@@ -571,6 +571,7 @@ impl Pipeline {
         now_ns: u64,
         verdicts: &mut [Verdict],
     ) -> usize {
+        self.burst_to_gpu = 0;
         let n = frames.len().min(verdicts.len()).min(BURST_SIZE);
         let (frames, verdicts) = match (frames.get(..n), verdicts.get_mut(..n)) {
             (Some(f), Some(v)) => (f, v),
@@ -596,7 +597,6 @@ impl Pipeline {
             }
         }
         self.touched_len = 0;
-        self.burst_to_gpu = 0;
         self.general(frames, now_ns, verdicts);
 
         // Publish each touched queue's staged descriptors, one index store per queue.

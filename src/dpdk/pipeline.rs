@@ -104,7 +104,8 @@ pub struct BurstOutcome {
 /// `host` burst (transmit or hand on what it holds between calls): what does not fit is freed
 /// and counted in [`BurstOutcome::host_overflow`].
 ///
-/// No allocation: the frame references live in a stack array of [`MAX_BURST`].
+/// No allocation: the pipeline reads the burst's own mbuf slice. When every frame went to a GPU
+/// queue ([`Pipeline::last_burst_to_gpu`]), the burst is only forgotten, with no verdict loop.
 pub fn process_mbufs(
     pipeline: &mut Pipeline,
     burst: &mut MbufBurst,

@@ -171,7 +171,14 @@ impl FlowKey {
     #[inline(always)]
     pub fn hash(&self) -> u32 {
         // wyhash's folded multiply over pairs of words: three independent products, then one
-        // that mixes them (two multiplies deep instead of six in a chain).
+        // that mixes them (two multiplies deep instead of six in a chain). Not a keyed hash
+        // (the NIC's RSS hash, from a random Toeplitz key, takes its place whenever the frame
+        // has one). A word equal to its constant zeroes its product and drops the other word
+        // of the pair. Only a source address half can equal its constant (the ports-and-VNI
+        // and ingress-port words cannot: their high halves never match), and that drops the
+        // matching destination half, which is the gateway's own address, not the sender's
+        // choice. Keeping both factors in each fold would close even that, but measured 3 %
+        // slower on the DPDK loop.
         #[inline(always)]
         fn mum(a: u64, b: u64) -> u64 {
             let m = u128::from(a) * u128::from(b);
@@ -689,7 +696,8 @@ mod tests {
                 );
             }
         }
-        // Avalanche: flipping any one bit of any word changes 8..24 of the 31 hashed bits.
+        // Avalanche: flipping any one bit of any word changes 6..=25 of the 31 hashed bits
+        // (about half; a fair hash strays past these bounds about once in a million flips).
         let k = FlowKey::new(&base, None, 3);
         for w in 0..6 {
             for bit in 0..64 {
