@@ -672,5 +672,9 @@ fn frames_by_value_or_by_reference_agree() {
     }
     assert_eq!(da, db);
     assert_eq!(da.len(), 40);
+    // An empty call processes nothing and reports no GPU frames (not the last burst's).
+    let empty: &[RawFrame<'_>] = &[];
+    assert_eq!(a.pipeline.process_burst(empty, 8, &mut va), 0);
+    assert_eq!(a.pipeline.last_burst_to_gpu(), 0);
     check_balanced(&a.pipeline.snapshot());
 }
