@@ -12,7 +12,7 @@
 //!
 //! ```text
 //! dpdk_forward [--seconds N] [--flows N] [--queues N] [--frame-len N] [--pool N] [--no-seed]
-//!              [--io] [--profile] [-- EAL args]
+//!              [--prefetch-ahead N] [--io] [--profile] [-- EAL args]
 //! ```
 //!
 //! Without EAL args: `-l 0 --no-huge -m 512 --no-pci --no-shconf --no-telemetry
@@ -20,6 +20,8 @@
 //! `--no-seed` skips the seeding and the first flights (a real NIC or a pcap brings its own
 //! requests). `--io` leaves the pipeline out: plain rx → tx on the paired port through the
 //! safe wrappers, i.e. testpmd's io mode, to show what the DPDK layer itself costs.
+//! `--prefetch-ahead N` sets [`PipelineConfig::prefetch_ahead`] (default 4; 0 turns the
+//! prefetch off: `net_null` hands out frames that are already in the cache).
 //! `--profile` reads the TSC around each part of the loop and prints where the time goes per
 //! packet (receive, pipeline, GPU consumer); the extra timestamps cost a little throughput.
 //! Prints the counters and, last, `infersteer-mpps: X`.
@@ -62,6 +64,7 @@ struct Options {
     io: bool,
     profile: bool,
     pool: u32,
+    prefetch_ahead: usize,
     eal: Vec<String>,
 }
 
@@ -75,6 +78,7 @@ fn parse_args() -> Result<Options, String> {
         io: false,
         profile: false,
         pool: 8191,
+        prefetch_ahead: PipelineConfig::default().prefetch_ahead,
         eal: Vec::new(),
     };
     let mut args = std::env::args().skip(1);
@@ -89,6 +93,9 @@ fn parse_args() -> Result<Options, String> {
             "--io" => o.io = true,
             "--profile" => o.profile = true,
             "--pool" => o.pool = value(&a)?.parse().map_err(|e| format!("{a}: {e}"))?,
+            "--prefetch-ahead" => {
+                o.prefetch_ahead = value(&a)?.parse().map_err(|e| format!("{a}: {e}"))?
+            }
             "--" => {
                 o.eal = args.by_ref().collect();
             }
@@ -97,6 +104,9 @@ fn parse_args() -> Result<Options, String> {
     }
     if !(1..=60_000).contains(&o.flows) || !(1..=64).contains(&o.queues) {
         return Err("--flows 1..60000, --queues 1..64".to_owned());
+    }
+    if o.prefetch_ahead > MAX_BURST {
+        return Err(format!("--prefetch-ahead 0..{MAX_BURST}"));
     }
     if !(1023..=1 << 20).contains(&o.pool) {
         return Err("--pool 1023..1048576 mbufs".to_owned());
@@ -200,7 +210,10 @@ fn build_pipeline(o: &Options, now_ns: u64) -> (Pipeline, Vec<MbufConsumer>, Arc
         Arc::new(steer),
         producers,
         Arc::clone(&inflight),
-        PipelineConfig::default(),
+        PipelineConfig {
+            prefetch_ahead: o.prefetch_ahead,
+            ..PipelineConfig::default()
+        },
         now_ns,
     )
     .unwrap();

@@ -678,3 +678,61 @@ fn frames_by_value_or_by_reference_agree() {
     assert_eq!(a.pipeline.last_burst_to_gpu(), 0);
     check_balanced(&a.pipeline.snapshot());
 }
+
+/// A frame that logs the order in which the pipeline prefetches it.
+struct Logged<'a> {
+    id: usize,
+    bytes: &'a [u8],
+    log: &'a std::cell::RefCell<Vec<usize>>,
+}
+
+impl Frame for Logged<'_> {
+    fn bytes(&self) -> &[u8] {
+        self.bytes
+    }
+    fn prefetch(&self) {
+        self.log.borrow_mut().push(self.id);
+    }
+}
+
+#[test]
+fn frames_are_prefetched_once_each_a_set_distance_ahead() {
+    let frames: Vec<Vec<u8>> = (0..10u16)
+        .map(|n| frame([10, 1, 0, 2], 32_000 + n, &request("llama", "s")))
+        .collect();
+    for (ahead, want) in [
+        (4, (0..10).collect::<Vec<usize>>()),
+        (1, (0..10).collect()),
+        (40, (0..10).collect()),
+        (0, Vec::new()),
+    ] {
+        let mut s = setup(
+            vec![tenant("acme", [10, 1, 0, 0], vec![0])],
+            vec![pool(0, 4, Choice::Maglev)],
+            vec![vec![0], vec![0]],
+            1024,
+            usize::MAX,
+            PipelineConfig {
+                prefetch_ahead: ahead,
+                ..PipelineConfig::default()
+            },
+        );
+        let log = std::cell::RefCell::new(Vec::new());
+        let burst: Vec<Logged<'_>> = frames
+            .iter()
+            .enumerate()
+            .map(|(id, b)| Logged {
+                id,
+                bytes: b,
+                log: &log,
+            })
+            .collect();
+        let mut v = vec![Verdict::Host; 32];
+        assert_eq!(s.pipeline.process_burst(&burst, 1, &mut v), 10);
+        // Every frame once, in order, whatever the distance (0: none); prefetching changes
+        // no verdict.
+        assert_eq!(*log.borrow(), want, "prefetch_ahead {ahead}");
+        assert!(v[..10].iter().all(|v| matches!(v, Verdict::Gpu { .. })));
+        check_balanced(&s.pipeline.snapshot());
+    }
+}

@@ -75,6 +75,11 @@ impl Frame for Mbuf {
     fn handle(&self) -> u64 {
         self.as_ptr() as usize as u64
     }
+
+    #[inline(always)]
+    fn prefetch(&self) {
+        self.prefetch_data();
+    }
 }
 
 /// What [`process_mbufs`] did with one burst.
@@ -120,9 +125,6 @@ pub fn process_mbufs(
     // The pipeline's run. The burst lends the mbufs: should the pipeline panic, they are
     // leaked (some may already belong to published descriptors), never freed twice.
     let (done, to_gpu) = burst.lend(|mbufs| {
-        for m in mbufs {
-            m.prefetch_data();
-        }
         // `process_burst` takes at most `BURST_SIZE` frames (a build-time setting that may
         // be below 32): feed it until the burst is done.
         let (mut done, mut to_gpu) = (0usize, 0usize);
