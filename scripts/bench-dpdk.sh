@@ -16,7 +16,8 @@
 # `ratio: X` (infersteer Mpps / testpmd Mpps).
 #
 # Environment: SECONDS_RUN (default 5), FRAME_LEN (default 128), FLOWS (default 64),
-# QUEUES (default 4), CARGO_TARGET_DIR (default target).
+# QUEUES (default 4), PREFETCH_AHEAD (default: the pipeline's, 4; 0 turns the prefetch off),
+# CARGO_TARGET_DIR (default target).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -24,6 +25,10 @@ SECONDS_RUN=${SECONDS_RUN:-5}
 FRAME_LEN=${FRAME_LEN:-128}
 FLOWS=${FLOWS:-64}
 QUEUES=${QUEUES:-4}
+PREFETCH=()
+if [ -n "${PREFETCH_AHEAD:-}" ]; then
+    PREFETCH=(--prefetch-ahead "$PREFETCH_AHEAD")
+fi
 TARGET=${CARGO_TARGET_DIR:-target}
 
 if [ "$(id -u)" != 0 ]; then
@@ -68,7 +73,7 @@ EOF
 read -r TESTPMD_MPPS TESTPMD_SAMPLES <<<"$TESTPMD"
 echo "testpmd io forwarding: $TESTPMD_MPPS Mpps (1 forwarding lcore, 2 net_null ports, ${FRAME_LEN}-byte frames; mean of $TESTPMD_SAMPLES one-second periods)"
 
-"$BIN" --seconds "$SECONDS_RUN" --flows "$FLOWS" --queues "$QUEUES" --frame-len "$FRAME_LEN" -- \
+"$BIN" --seconds "$SECONDS_RUN" --flows "$FLOWS" --queues "$QUEUES" --frame-len "$FRAME_LEN" "${PREFETCH[@]}" -- \
     -l 1 "${EAL[@]}" --file-prefix "bench-infersteer-$$" >"$LOG/infersteer.log" 2>&1
 grep '^infersteer' "$LOG/infersteer.log" | grep -v '^infersteer-mpps' || true
 INFERSTEER_MPPS=$(sed -n 's/^infersteer-mpps: //p' "$LOG/infersteer.log")
