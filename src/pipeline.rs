@@ -370,7 +370,8 @@ pub struct PipelineConfig {
     /// memory to arrive in time, near enough not to fill the core's outstanding-miss slots
     /// with a whole burst at once (as one prefetch per frame at the start of a burst does).
     /// Frames that are already in the cache (a virtual device's, a replayed capture's) gain
-    /// nothing from it and pay a little.
+    /// nothing from it and pay a little. A value of at least the burst's length prefetches
+    /// the whole burst before parsing any of it.
     pub prefetch_ahead: usize,
 }
 
