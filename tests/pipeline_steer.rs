@@ -65,6 +65,20 @@ fn setup(
     }
 }
 
+/// One tenant ("acme", 10.1.0.0/16), one pool of four GPU queues (Maglev) for both models,
+/// rings of 1024 descriptors and a spill watermark never reached: the setup several tests
+/// share.
+fn acme_one_pool(config: PipelineConfig) -> Setup {
+    setup(
+        vec![tenant("acme", [10, 1, 0, 0], vec![0])],
+        vec![pool(0, 4, Choice::Maglev)],
+        vec![vec![0], vec![0]],
+        1024,
+        usize::MAX,
+        config,
+    )
+}
+
 fn pool(gpu: u16, queues: u16, choice: Choice) -> PoolSpec {
     PoolSpec {
         queues: (0..queues)
@@ -585,19 +599,12 @@ fn shared_prompt_prefixes_share_a_queue() {
 /// follows the decision of the flow that took its slot.
 #[test]
 fn a_flow_evicted_earlier_in_the_burst_is_not_followed() {
-    let mut s = setup(
-        vec![tenant("acme", [10, 1, 0, 0], vec![0])],
-        vec![pool(0, 4, Choice::Maglev)],
-        vec![vec![0], vec![0]],
-        1024,
-        usize::MAX,
-        PipelineConfig {
-            flow_capacity: 8, // one probe window: every flow competes for the same 8 slots
-            flow_idle_ns: 1_000,
-            age_budget: 0, // only eviction frees a slot
-            ..PipelineConfig::default()
-        },
-    );
+    let mut s = acme_one_pool(PipelineConfig {
+        flow_capacity: 8, // one probe window: every flow competes for the same 8 slots
+        flow_idle_ns: 1_000,
+        age_budget: 0, // only eviction frees a slot
+        ..PipelineConfig::default()
+    });
     // Flow 1 at t = 0, flows 2..=8 at t = 500: the table is full.
     let flow = |n: u16, payload: &[u8]| frame([10, 1, 0, 1], 30_000 + n, payload);
     let (v, _) = run(&mut s, &[flow(1, &request("llama", "one"))], 0, true);
@@ -632,16 +639,7 @@ fn a_flow_evicted_earlier_in_the_burst_is_not_followed() {
 /// descriptors either way (`&[Mbuf]` from DPDK is the first kind, most callers the second).
 #[test]
 fn frames_by_value_or_by_reference_agree() {
-    let make = || {
-        setup(
-            vec![tenant("acme", [10, 1, 0, 0], vec![0])],
-            vec![pool(0, 4, Choice::Maglev)],
-            vec![vec![0], vec![0]],
-            1024,
-            usize::MAX,
-            PipelineConfig::default(),
-        )
-    };
+    let make = || acme_one_pool(PipelineConfig::default());
     let (mut a, mut b) = (make(), make());
     let frames: Vec<Vec<u8>> = (0..20u16)
         .map(|n| {
@@ -715,17 +713,10 @@ fn frames_are_prefetched_once_each_a_set_distance_ahead() {
         // Never.
         (0, "b0 b1 b2 b3 b4 b5"),
     ] {
-        let mut s = setup(
-            vec![tenant("acme", [10, 1, 0, 0], vec![0])],
-            vec![pool(0, 4, Choice::Maglev)],
-            vec![vec![0], vec![0]],
-            1024,
-            usize::MAX,
-            PipelineConfig {
-                prefetch_ahead: ahead,
-                ..PipelineConfig::default()
-            },
-        );
+        let mut s = acme_one_pool(PipelineConfig {
+            prefetch_ahead: ahead,
+            ..PipelineConfig::default()
+        });
         let log = std::cell::RefCell::new(Vec::new());
         let burst: Vec<Logged<'_>> = frames
             .iter()
