@@ -1112,9 +1112,6 @@ fn burst_of(ctx: &Ctx<'_>, frame: &[u8], n: usize) -> MbufBurst {
     burst
 }
 
-/// A GPU queue whose consumer stalls: the ring fills, the rest become `queue_full` drops and
-/// are freed at once; when the consumer catches up everything is freed. Also: a full `host`
-/// burst (overflow freed) and a consumer dropped with descriptors inside.
 /// The zero-copy consumer lends the descriptors in place, frees their mbufs, then pops them:
 /// a worker that panics mid-batch must leave the batch queued and its mbufs unfreed, so that
 /// the next poll frees each exactly once (no leak, no double free), also for a batch that
@@ -1188,6 +1185,9 @@ fn consumer_work_panics(ctx: &Ctx<'_>) -> String {
     "a worker panic mid-batch (wrapped, two runs) left 6 descriptors queued and 6 mbufs unfreed; the next poll freed each once".to_owned()
 }
 
+/// A GPU queue whose consumer stalls: the ring fills, the rest become `queue_full` drops and
+/// are freed at once; when the consumer catches up everything is freed. Also: a full `host`
+/// burst (overflow freed) and a consumer dropped with descriptors inside.
 fn pipeline_stalled_consumer(ctx: &Ctx<'_>) -> String {
     const CAPACITY: usize = 8;
     let MbufPipeline {

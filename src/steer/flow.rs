@@ -153,20 +153,6 @@ impl FlowKey {
         }
     }
 
-    /// The key of a frame the fast path took ([`crate::wire::fast`]).
-    #[inline(always)]
-    pub fn from_plain_tcp_key(bytes: &[u8], p: &PlainTcp, port: u16) -> Option<Self> {
-        Self::from_parts(
-            bytes,
-            usize::from(p.l3_offset),
-            p.family,
-            u32::MAX,
-            (p.src_port, p.dst_port),
-            6,
-            port,
-        )
-    }
-
     /// [`FlowKey::from_frame`] and the key's [`hash`](Self::hash).
     #[inline]
     pub fn from_frame_hashed(
