@@ -87,6 +87,7 @@ fn established(c: &mut Criterion) {
         models: vec!["llama-3.1-8b-instruct".into()],
         pools: 1,
         precedence: Vec::new(),
+        ..PolicyConfig::default()
     })
     .unwrap();
     let steer = SteerTable::build(&SteerConfig {

@@ -115,6 +115,7 @@ fn config(
         models: Vec::new(),
         pools: 0,
         precedence: vec![Attribute::Port, Attribute::Vni, Attribute::SourcePrefix],
+        ..PolicyConfig::default()
     };
     (c, vnis, prefixes)
 }

@@ -184,6 +184,7 @@ fn build_pipeline(o: &Options, now_ns: u64) -> (Pipeline, Vec<MbufConsumer>, Arc
         models: vec!["mistral-7b".to_owned()],
         pools: 1,
         precedence: Vec::new(),
+        ..PolicyConfig::default()
     })
     .unwrap();
     let steer = SteerTable::build(&SteerConfig {

@@ -32,11 +32,15 @@
 use crate::capacity::BURST_SIZE;
 use crate::l7::reassembly::{self, Outcome, SlotId};
 use crate::l7::{fnv1a, Classifier, ClassifyConfig, L7Error, RequestInfo, RequestKind};
-use crate::policy::{Color, ModelId, PolicerBank, PolicyTable, TenantId, Trusted};
+use crate::policy::{
+    Attribute, Color, ModelId, PolicerBank, PolicyTable, TenantId, TenantPolicer,
+};
 use crate::queue::{DescFlags, Descriptor, Producer};
-use crate::steer::{FlowDecision, FlowEntry, FlowKey, FlowStats, FlowTable, NoQueue, SteerTable};
+use crate::steer::{
+    FlowDecision, FlowEntry, FlowKey, FlowStats, FlowTable, NoQueue, SteerTable, TableFull,
+};
 use crate::verdict::{DropReason, TlsHint};
-use crate::wire::{self, FrameSummary, IpFamily, L4Kind};
+use crate::wire::{self, Fragment, FrameSummary, IpFamily, L4Kind};
 use alloc::boxed::Box;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -342,11 +346,26 @@ impl InFlight {
 
     /// Gives back `n` of `tenant`'s descriptors: a consumer finished them. Call it once per
     /// batch and tenant where possible.
+    ///
+    /// Never gives back more than was taken: a release that matches no acquire (a consumer's
+    /// bug, a descriptor returned twice, a forged tenant id in a descriptor) is cut to what is
+    /// in flight, so it can never grant a tenant quota beyond its cap. The consumer read the
+    /// descriptors it returns after the producer published them (an acquire load of the
+    /// ring's index that the producer's release store of it precedes), so `taken` as loaded
+    /// here already counts them. A compare-and-swap loop on the consumer's side only; the data
+    /// plane's side stays a plain load and store.
     #[inline]
     pub fn release(&self, tenant: u32, n: u32) {
-        if let Some(r) = self.returned.get(tenant as usize) {
-            r.fetch_add(u64::from(n), Ordering::Relaxed);
-        }
+        let (Some(t), Some(r)) = (
+            self.taken.get(tenant as usize),
+            self.returned.get(tenant as usize),
+        ) else {
+            return;
+        };
+        let _ = r.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |returned| {
+            let taken = t.load(Ordering::Relaxed);
+            Some(returned.saturating_add(u64::from(n)).min(taken.max(returned)))
+        });
     }
 }
 
@@ -373,6 +392,18 @@ pub struct PipelineConfig {
     /// nothing from it and pay a little. A value of at least the burst's length prefetches
     /// the whole burst before parsing any of it.
     pub prefetch_ahead: usize,
+    /// The most flow-table entries one tenant may hold, in thousandths of the table (so one
+    /// tenant's connections cannot crowd out the others').
+    pub tenant_flow_permille: u16,
+    /// The most flow-table entries made without a tenant (first flights from senders no
+    /// trusted attribute names, gathered because they may carry a tenant's SNI), in
+    /// thousandths of the table.
+    pub unattributed_flow_permille: u16,
+    /// The most reassembly slots one tenant may hold (of [`REASSEMBLY_SLOTS`]).
+    pub tenant_reassembly_slots: usize,
+    /// The most reassembly slots held by first flights without a tenant (of
+    /// [`REASSEMBLY_SLOTS`]).
+    pub unattributed_reassembly_slots: usize,
 }
 
 impl Default for PipelineConfig {
@@ -385,6 +416,10 @@ impl Default for PipelineConfig {
             classify: ClassifyConfig::default(),
             cores: 1,
             prefetch_ahead: 4,
+            tenant_flow_permille: 500,
+            unattributed_flow_permille: 125,
+            tenant_reassembly_slots: REASSEMBLY_SLOTS / 4,
+            unattributed_reassembly_slots: REASSEMBLY_SLOTS / 4,
         }
     }
 }
@@ -442,6 +477,23 @@ pub struct Pipeline {
     policers: PolicerBank,
     classifier: Box<Classifier>,
     reassembly: Box<Reassembly>,
+    /// Per reassembly slot index: the id it was opened with and its owner (a tenant's index,
+    /// `tenants` for the unattributed share; [`NO_OWNER`] when free as far as we know).
+    reassembly_owner: Box<[(u64, u32); REASSEMBLY_SLOTS]>,
+    /// Per owner (tenants, then the unattributed share): reassembly slots held.
+    reassembly_held: Vec<u32>,
+    /// Per owner: the most reassembly slots it may hold.
+    reassembly_caps: Vec<u32>,
+    /// Opens so far: each reassembly slot is opened under a key of its own (the flow table,
+    /// keyed by the whole flow identity, is what finds it again), so no two flows can ever
+    /// share, free or feed each other's slot through a colliding key.
+    reassembly_opens: u64,
+    /// The policer of frames without a tenant.
+    unattributed_policer: TenantPolicer,
+    /// The pipeline's clock ([`MonoClock`]).
+    clock: MonoClock,
+    /// The caller's timestamp of the burst being processed (descriptors carry it).
+    raw_now: u64,
     config: PipelineConfig,
     // Per-burst scratch.
     summaries: [FrameSummary; BURST_SIZE],
@@ -479,6 +531,36 @@ enum Stage {
     Done,
     /// Keyed: established if the lookup found the flow, else new.
     New,
+    /// Never classified and never steered, whatever flow it seems to belong to: an IP
+    /// fragment or a datagram that is not TCP (the host path takes it).
+    Unclassified,
+}
+
+/// Marks a reassembly slot index no owner holds.
+const NO_OWNER: u32 = u32::MAX;
+
+/// The pipeline's own clock: it starts at the first timestamp and advances by every forward
+/// step of the caller's clock, never back. A clock that steps back (an NTP correction, a
+/// migrated VM) or that jumped ahead and returned therefore cannot freeze a policer, pin a
+/// flow entry or make a reassembly slot immortal: every timeout keeps counting real elapsed
+/// time from where it was.
+#[derive(Clone, Copy, Debug)]
+struct MonoClock {
+    last_raw: u64,
+    now: u64,
+}
+
+impl MonoClock {
+    fn new(now: u64) -> Self {
+        Self { last_raw: now, now }
+    }
+
+    #[inline(always)]
+    fn tick(&mut self, raw: u64) -> u64 {
+        self.now = self.now.saturating_add(raw.saturating_sub(self.last_raw));
+        self.last_raw = raw;
+        self.now
+    }
 }
 
 impl Pipeline {
@@ -511,9 +593,30 @@ impl Pipeline {
                     .map_or(0, |p| p.max_in_flight)
             })
             .collect();
+        let mut flows = FlowTable::new(config.flow_capacity, config.flow_idle_ns);
+        let share = |permille: u16| {
+            let n = flows.capacity() as u64 * u64::from(permille.min(1000)) / 1000;
+            u32::try_from(n).unwrap_or(u32::MAX)
+        };
+        let mut flow_caps = alloc::vec![share(config.tenant_flow_permille); tenants];
+        flow_caps.push(share(config.unattributed_flow_permille));
+        flows.set_caps(flow_caps);
+        let slots = |n: usize| u32::try_from(n.min(REASSEMBLY_SLOTS)).unwrap_or(u32::MAX);
+        let mut reassembly_caps = alloc::vec![slots(config.tenant_reassembly_slots); tenants];
+        reassembly_caps.push(slots(config.unattributed_reassembly_slots));
         Ok(Self {
             policers: PolicerBank::new(&policy, config.cores, now_ns),
-            flows: FlowTable::new(config.flow_capacity, config.flow_idle_ns),
+            unattributed_policer: TenantPolicer::new(
+                policy.unattributed_rate().divided(config.cores),
+                now_ns,
+            ),
+            clock: MonoClock::new(now_ns),
+            raw_now: now_ns,
+            reassembly_owner: Box::new([(0, NO_OWNER); REASSEMBLY_SLOTS]),
+            reassembly_held: alloc::vec![0; tenants + 1],
+            reassembly_caps,
+            reassembly_opens: 0,
+            flows,
             classifier: Box::new(Classifier::new(config.classify)),
             reassembly: Box::new(Reassembly::new(
                 config.reassembly_lifetime_ns,
@@ -589,6 +692,10 @@ impl Pipeline {
         verdicts: &mut [Verdict],
     ) -> usize {
         self.burst_to_gpu = 0;
+        // Descriptors carry the caller's time (their consumer compares it with the same
+        // clock); every timeout and policer runs on the monotonic clock.
+        self.raw_now = now_ns;
+        let now_ns = self.clock.tick(now_ns);
         let n = frames.len().min(verdicts.len()).min(BURST_SIZE);
         let (frames, verdicts) = match (frames.get(..n), verdicts.get_mut(..n)) {
             (Some(f), Some(v)) => (f, v),
@@ -628,8 +735,82 @@ impl Pipeline {
 
         // Housekeeping, a little per burst.
         self.flows.age(now_ns, self.config.age_budget);
-        self.reassembly.age(now_ns);
+        if self.reassembly.age(now_ns) > 0 {
+            self.reconcile_reassembly();
+        }
         n
+    }
+
+    /// Forgets the owners of reassembly slots the pool has expired.
+    #[cold]
+    fn reconcile_reassembly(&mut self) {
+        for (bits, owner) in self.reassembly_owner.iter_mut() {
+            if *owner != NO_OWNER && self.reassembly.bytes(SlotId::from_bits(*bits)).is_err() {
+                if let Some(h) = self.reassembly_held.get_mut(*owner as usize) {
+                    *h = h.saturating_sub(1);
+                }
+                *owner = NO_OWNER;
+            }
+        }
+    }
+
+    /// The owner index of `tenant` (the unattributed share for `None`).
+    fn owner_of(&self, tenant: Option<TenantId>) -> u32 {
+        let last = self.per_tenant.len() as u32;
+        match tenant {
+            Some(t) if t.0 < last => t.0,
+            _ => last,
+        }
+    }
+
+    /// Opens a reassembly slot for a first flight of `tenant` whose first byte is `seq`,
+    /// within its owner's cap.
+    fn open_reassembly(
+        &mut self,
+        tenant: Option<TenantId>,
+        seq: u32,
+        now_ns: u64,
+    ) -> Result<SlotId, DropReason> {
+        let owner = self.owner_of(tenant);
+        let held = self.reassembly_held.get(owner as usize).copied().unwrap_or(0);
+        let cap = self.reassembly_caps.get(owner as usize).copied().unwrap_or(0);
+        if held >= cap {
+            return Err(DropReason::ReassemblyCap);
+        }
+        self.reassembly_opens = self.reassembly_opens.wrapping_add(1);
+        let slot = self
+            .reassembly
+            .open(self.reassembly_opens, seq, now_ns)
+            .map_err(|_| DropReason::Reassembly)?;
+        if let Some(o) = self.reassembly_owner.get_mut(slot.index()) {
+            *o = (slot.to_bits(), owner);
+        }
+        if let Some(h) = self.reassembly_held.get_mut(owner as usize) {
+            *h = h.saturating_add(1);
+        }
+        Ok(slot)
+    }
+
+    /// Releases a reassembly slot and its owner's count.
+    fn release_reassembly(&mut self, slot: SlotId) {
+        if self.reassembly.release(slot).is_ok() {
+            if let Some(o) = self.reassembly_owner.get_mut(slot.index()) {
+                if o.0 == slot.to_bits() && o.1 != NO_OWNER {
+                    if let Some(h) = self.reassembly_held.get_mut(o.1 as usize) {
+                        *h = h.saturating_sub(1);
+                    }
+                    o.1 = NO_OWNER;
+                }
+            }
+        }
+    }
+
+    /// Polices a frame no tenant is known for against the unattributed share: `true` when
+    /// it may go on.
+    #[inline]
+    fn unattributed_ok(&mut self, i: usize, now_ns: u64) -> bool {
+        let len = u64::from(self.lens.get(i).copied().unwrap_or(0));
+        self.unattributed_policer.police(len, now_ns) != Color::Red
     }
 
     /// The stages of a burst (at most [`BURST_SIZE`] frames, as many as `verdicts`): parse,
@@ -678,11 +859,11 @@ impl Pipeline {
             *len = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
             // The commonest shape takes the fast path (no summary written: a new flow gets
             // its full parse later); anything else, and anything malformed, the full parser.
-            let keyed = match wire::fast::parse_plain_tcp(bytes) {
+            let (keyed, classifiable) = match wire::fast::parse_plain_tcp(bytes) {
                 Some(p) => {
                     *full = false;
                     *payload = (p.payload_offset, p.payload_end);
-                    FlowKey::from_plain_tcp(bytes, &p, f.port())
+                    (FlowKey::from_plain_tcp(bytes, &p, f.port()), true)
                 }
                 None => {
                     *full = true;
@@ -691,7 +872,10 @@ impl Pipeline {
                         continue;
                     }
                     *payload = (summary.payload_offset, summary.payload_end);
-                    FlowKey::from_frame_hashed(bytes, summary, f.port())
+                    (
+                        FlowKey::from_frame_hashed(bytes, summary, f.port()),
+                        is_tcp(summary) && !is_fragment(summary),
+                    )
                 }
             };
             let Some((k, h)) = keyed else {
@@ -701,6 +885,12 @@ impl Pipeline {
             *key = k;
             let h = f.rss_hash().unwrap_or(h);
             *hash = h;
+            if !classifiable {
+                // A fragment, or not TCP: no flow's decision applies to it (a first fragment
+                // carries the ports of a flow it may not belong to).
+                *st = Stage::Unclassified;
+                continue;
+            }
             *st = Stage::New;
             // Load the home slot's tag now: the loads of the whole burst overlap (a portable
             // stand-in for prefetching the flow table, which pays off when it is bigger than
@@ -723,7 +913,9 @@ impl Pipeline {
             };
             // `None`: the verdict is already in `out` (malformed, not IP); else the lookup.
             let mut found = None;
-            if let Some(Stage::New) = stage.get(i) {
+            if let Some(Stage::Unclassified) = stage.get(i) {
+                found = Some(None);
+            } else if let Some(Stage::New) = stage.get(i) {
                 looked += 1;
                 let slot = match (self.keys.get(i), self.hashes.get(i)) {
                     (Some(k), Some(h)) => self.flows.find(k, *h),
@@ -810,7 +1002,7 @@ impl Pipeline {
         let v = if self.policers.police(t, u64::from(facts.len), now_ns) == Color::Red {
             Verdict::Drop(DropReason::RateLimited)
         } else {
-            self.send_to_gpu(facts, f, t, queue, model, session, flags, now_ns)
+            self.send_to_gpu(facts, f, t, queue, model, session, flags)
         };
         match self.per_tenant.get_mut(t.0 as usize) {
             Some(c) => c.count(&v),
@@ -882,7 +1074,7 @@ impl Pipeline {
                 if first {
                     flags |= DescFlags::FIRST_OF_FLOW;
                 }
-                self.send_to_gpu(self.facts(i), f, t, queue, model, session, flags, now_ns)
+                self.send_to_gpu(self.facts(i), f, t, queue, model, session, flags)
             }
             FlowDecision::Terminate(h) => Verdict::Terminate(h),
             FlowDecision::Host | FlowDecision::Reassembling { .. } => Verdict::Host,
@@ -903,7 +1095,6 @@ impl Pipeline {
         model: ModelId,
         session: u64,
         flags: DescFlags,
-        now_ns: u64,
     ) -> Verdict {
         // The frame's own call first, so that nothing runs between taking the quota and
         // staging the descriptor that could fail.
@@ -926,7 +1117,7 @@ impl Pipeline {
             packet,
             session,
             flow_hash,
-            enqueue_ns: now_ns,
+            enqueue_ns: self.raw_now,
             cookie: 0,
             tenant: t.0,
             model: model.0,
@@ -980,45 +1171,56 @@ impl Pipeline {
         Some(*summary)
     }
 
-    /// The first packet seen of a flow.
+    /// The first packet seen of a flow (or a frame that is never classified: a fragment, not
+    /// TCP).
     fn new_flow<F: Frame + ?Sized>(&mut self, i: usize, f: &F, now_ns: u64) -> Verdict {
         let Some(summary) = self.ensure_full(i, f) else {
             return Verdict::Drop(DropReason::Malformed);
         };
         let bytes = f.bytes();
+        // The tenant the trusted attributes name (SNI aside: that needs the ClientHello).
+        let trusted = self.policy.trusted(f.port(), bytes, &summary);
+        let tenant = self.policy.resolve(&trusted);
+        if let Some(slot) = self.tenants.get_mut(i) {
+            *slot = tenant;
+        }
+        if tenant.is_none() && !self.unattributed_ok(i, now_ns) {
+            return Verdict::Drop(DropReason::RateLimited);
+        }
+        if !is_tcp(&summary) || is_fragment(&summary) {
+            // Only unfragmented TCP is classified: fragments (whose first piece may carry a
+            // request's first bytes and another flow's ports) and datagrams go to the host
+            // stack, which reassembles or answers them; none reaches a GPU queue.
+            return self.apply(i, f, tenant, FlowDecision::Host, false, now_ns);
+        }
         let payload = summary.payload(bytes);
         if payload.is_empty() {
             // A handshake or control packet: no request to classify yet, so no flow entry.
             // It goes to the host stack (policed when its trusted attributes already name a
-            // tenant; a tenant known only by SNI cannot be named before its ClientHello, so an
-            // unresolved handshake is not dropped either). Nothing reaches a GPU queue this way.
-            let trusted = Trusted::from_frame(f.port(), &summary);
-            let tenant = self.policy.resolve(&trusted);
-            if let Some(slot) = self.tenants.get_mut(i) {
-                *slot = tenant;
-            }
+            // tenant, else against the unattributed share: a tenant known only by SNI cannot
+            // be named before its ClientHello). Nothing reaches a GPU queue this way.
             return self.apply(i, f, tenant, FlowDecision::Host, false, now_ns);
         }
         let result = self.classifier.classify(payload);
         match result {
-            Err(L7Error::Incomplete) if is_tcp(&summary) => {
-                // Gather the first flight in the reassembly pool.
+            Err(L7Error::Incomplete) => {
+                // Gather the first flight in the reassembly pool. Without a tenant only what
+                // may identify one is gathered: the start of a TLS handshake record (its SNI),
+                // from the unattributed share. Nothing else an unknown sender sends can ever
+                // name a tenant, so it creates no state.
+                if tenant.is_none() && payload.first() != Some(&0x16) {
+                    return Verdict::Drop(DropReason::UnknownTenant);
+                }
                 let key = self.keys.get(i).copied().unwrap_or_default();
                 let hash = self.hashes.get(i).copied().unwrap_or(0);
                 let seq = tcp_seq(bytes, &summary);
-                let rkey = (u64::from(key.hash()) << 32) | u64::from(hash);
-                let slot = match self.reassembly.open(rkey, seq, now_ns) {
+                let slot = match self.open_reassembly(tenant, seq, now_ns) {
                     Ok(s) => s,
-                    Err(_) => return self.unresolved_drop(i, f, &summary, DropReason::Reassembly),
+                    Err(r) => return Verdict::Drop(r),
                 };
                 if self.reassembly.push(slot, seq, payload).is_err() {
-                    let _ = self.reassembly.release(slot);
-                    return self.unresolved_drop(i, f, &summary, DropReason::Reassembly);
-                }
-                let trusted = Trusted::from_frame(f.port(), &summary);
-                let tenant = self.policy.resolve(&trusted);
-                if let Some(t) = self.tenants.get_mut(i) {
-                    *t = tenant;
+                    self.release_reassembly(slot);
+                    return Verdict::Drop(DropReason::Reassembly);
                 }
                 let entry = FlowEntry {
                     key,
@@ -1029,36 +1231,18 @@ impl Pipeline {
                     last_ns: now_ns,
                     packets: 1,
                 };
-                if self.flows.insert(hash, entry, now_ns).is_err() {
-                    let _ = self.reassembly.release(slot);
-                    return Verdict::Drop(DropReason::FlowTableFull);
+                if let Err(e) = self.flows.insert(hash, entry, now_ns) {
+                    self.release_reassembly(slot);
+                    return Verdict::Drop(table_full_reason(e));
                 }
                 match tenant {
                     Some(_) => self.apply(i, f, tenant, FlowDecision::Host, false, now_ns),
                     None => Verdict::Host,
                 }
             }
-            Err(L7Error::Incomplete) => {
-                self.unresolved_drop(i, f, &summary, DropReason::BadRequest)
-            }
             Err(_) => self.record(i, f, &summary, None, now_ns),
             Ok(info) => self.record(i, f, &summary, Some(&info), now_ns),
         }
-    }
-
-    /// Drops a frame whose flow gets no entry, attributing it to its trusted tenant if any.
-    fn unresolved_drop<F: Frame + ?Sized>(
-        &mut self,
-        i: usize,
-        f: &F,
-        summary: &FrameSummary,
-        reason: DropReason,
-    ) -> Verdict {
-        let trusted = Trusted::from_frame(f.port(), summary);
-        if let Some(t) = self.tenants.get_mut(i) {
-            *t = self.policy.resolve(&trusted);
-        }
-        Verdict::Drop(reason)
     }
 
     /// A segment of a first flight being gathered.
@@ -1076,6 +1260,9 @@ impl Pipeline {
         let bytes = f.bytes();
         let payload = summary.payload(bytes);
         let tenant = self.tenants.get(i).copied().flatten();
+        if tenant.is_none() && !self.unattributed_ok(i, now_ns) {
+            return Verdict::Drop(DropReason::RateLimited);
+        }
         if payload.is_empty() {
             return self.apply(i, f, tenant, FlowDecision::Host, false, now_ns);
         }
@@ -1093,11 +1280,7 @@ impl Pipeline {
             Err(Outcome::OutOfOrder | Outcome::Conflict) => None,
             Err(_) => {
                 // The slot expired or vanished: the first flight cannot be classified.
-                self.set_decision(
-                    flow_slot,
-                    tenant,
-                    FlowDecision::Drop(DropReason::Reassembly),
-                );
+                self.settle(flow_slot, tenant, FlowDecision::Drop(DropReason::Reassembly));
                 return Verdict::Drop(DropReason::Reassembly);
             }
         };
@@ -1110,30 +1293,32 @@ impl Pipeline {
                     .is_ok_and(|b| b.len() >= REASSEMBLY_BYTES)
                 {
                     // Full and still incomplete: the request is longer than the cap.
-                    let _ = self.reassembly.release(slot);
-                    self.set_decision(
-                        flow_slot,
-                        tenant,
-                        FlowDecision::Drop(DropReason::Reassembly),
-                    );
+                    self.release_reassembly(slot);
+                    self.settle(flow_slot, tenant, FlowDecision::Drop(DropReason::Reassembly));
                     return Verdict::Drop(DropReason::Reassembly);
                 }
                 self.apply(i, f, tenant, FlowDecision::Host, false, now_ns)
             }
             Some(result) => {
                 let info = result.ok();
-                let _ = self.reassembly.release(slot);
+                self.release_reassembly(slot);
                 let (tenant, decision) = self.decide(i, f, &summary, info.as_ref());
                 if let Some(t) = self.tenants.get_mut(i) {
                     *t = tenant;
                 }
-                self.set_decision(flow_slot, tenant, decision);
+                self.settle(flow_slot, tenant, decision);
                 self.apply(i, f, tenant, decision, true, now_ns)
             }
         }
     }
 
-    fn set_decision(&mut self, flow_slot: usize, tenant: Option<TenantId>, decision: FlowDecision) {
+    /// Records a flow's final decision: in its entry when it has a tenant; a flow that ends
+    /// without one keeps no entry (unattributed senders hold no state past identification).
+    fn settle(&mut self, flow_slot: usize, tenant: Option<TenantId>, decision: FlowDecision) {
+        if tenant.is_none() {
+            self.flows.remove(flow_slot);
+            return;
+        }
         if let Some(e) = self.flows.entry_mut(flow_slot) {
             e.tenant = tenant;
             e.decision = decision;
@@ -1141,7 +1326,8 @@ impl Pipeline {
     }
 
     /// Decides for a classified first flight (`info` is `None` when it did not parse) and
-    /// records the decision in the flow table; applies it to frame `i`.
+    /// records the decision in the flow table (only for a flow with a tenant: frames no
+    /// tenant is known for create no entry); applies it to frame `i`.
     fn record<F: Frame + ?Sized>(
         &mut self,
         i: usize,
@@ -1154,16 +1340,18 @@ impl Pipeline {
         if let Some(t) = self.tenants.get_mut(i) {
             *t = tenant;
         }
-        let entry = FlowEntry {
-            key: self.keys.get(i).copied().unwrap_or_default(),
-            tenant,
-            decision,
-            last_ns: now_ns,
-            packets: 1,
-        };
-        let hash = self.hashes.get(i).copied().unwrap_or(0);
-        if self.flows.insert(hash, entry, now_ns).is_err() {
-            return Verdict::Drop(DropReason::FlowTableFull);
+        if tenant.is_some() {
+            let entry = FlowEntry {
+                key: self.keys.get(i).copied().unwrap_or_default(),
+                tenant,
+                decision,
+                last_ns: now_ns,
+                packets: 1,
+            };
+            let hash = self.hashes.get(i).copied().unwrap_or(0);
+            if let Err(e) = self.flows.insert(hash, entry, now_ns) {
+                return Verdict::Drop(table_full_reason(e));
+            }
         }
         self.apply(i, f, tenant, decision, true, now_ns)
     }
@@ -1176,13 +1364,20 @@ impl Pipeline {
         summary: &FrameSummary,
         info: Option<&RequestInfo>,
     ) -> (Option<TenantId>, FlowDecision) {
-        let trusted = Trusted::from_frame(f.port(), summary);
+        let trusted = self.policy.trusted(f.port(), f.bytes(), summary);
+        let base = self.policy.resolve(&trusted);
         let Some(info) = info else {
-            return (
-                self.policy.resolve(&trusted),
-                FlowDecision::Drop(DropReason::BadRequest),
-            );
+            return (base, FlowDecision::Drop(DropReason::BadRequest));
         };
+        // An SNI that names another tenant than the network's attributes do is a spoof, in
+        // whatever order the attributes are tried.
+        if self.policy.uses(Attribute::Sni) {
+            if let (Some(b), Some(s)) = (base, self.policy.sni_tenant(info)) {
+                if b != s {
+                    return (Some(b), FlowDecision::Drop(DropReason::SpoofedSni));
+                }
+            }
+        }
         let trusted = trusted.with_request(info);
         let Some(tenant) = self.policy.resolve(&trusted) else {
             return (None, FlowDecision::Drop(DropReason::UnknownTenant));
@@ -1225,6 +1420,19 @@ impl Pipeline {
 
 fn is_tcp(s: &FrameSummary) -> bool {
     s.innermost().l4.is_some_and(|l| l.kind == L4Kind::Tcp)
+}
+
+/// Whether any IP layer of the frame (outer or inner) is a fragment.
+fn is_fragment(s: &FrameSummary) -> bool {
+    s.outer.fragment != Fragment::None || s.inner.is_some_and(|l| l.fragment != Fragment::None)
+}
+
+/// The drop reason of a refused flow-table insert.
+fn table_full_reason(e: TableFull) -> DropReason {
+    match e {
+        TableFull::Window => DropReason::FlowTableFull,
+        TableFull::OwnerCap => DropReason::FlowCap,
+    }
 }
 
 /// The TCP sequence number of a frame (0 when it has no TCP header).

@@ -79,11 +79,18 @@ pub enum DropReason {
     QueueFull,
     /// The tenant is at its cap of descriptors in flight.
     TenantQuota,
+    /// The ClientHello's SNI names a tenant other than the one the trusted attributes (port,
+    /// VLAN, VNI, source prefix) resolved.
+    SpoofedSni,
+    /// The tenant (or the unattributed share) already holds its cap of flow-table entries.
+    FlowCap,
+    /// The tenant (or the unattributed share) already holds its cap of reassembly slots.
+    ReassemblyCap,
 }
 
 impl DropReason {
     /// Number of reasons (the length of a per-reason counter array).
-    pub const COUNT: usize = 20;
+    pub const COUNT: usize = 23;
 
     /// Every reason, in counter order.
     pub const ALL: [Self; Self::COUNT] = [
@@ -107,6 +114,9 @@ impl DropReason {
         Self::NoPool,
         Self::QueueFull,
         Self::TenantQuota,
+        Self::SpoofedSni,
+        Self::FlowCap,
+        Self::ReassemblyCap,
     ];
 
     /// Index of the reason in a per-reason counter array.
@@ -138,6 +148,9 @@ impl DropReason {
             Self::NoPool => "no_pool",
             Self::QueueFull => "queue_full",
             Self::TenantQuota => "tenant_quota",
+            Self::SpoofedSni => "spoofed_sni",
+            Self::FlowCap => "flow_cap",
+            Self::ReassemblyCap => "reassembly_cap",
         }
     }
 }

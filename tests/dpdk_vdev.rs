@@ -839,6 +839,7 @@ fn mbuf_pipeline(queues: usize, capacity: usize, max_in_flight: u32) -> MbufPipe
         models: vec!["mistral-7b".to_owned()],
         pools: 1,
         precedence: Vec::new(),
+        ..PolicyConfig::default()
     })
     .unwrap();
     let steer = SteerTable::build(&SteerConfig {

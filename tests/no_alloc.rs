@@ -169,6 +169,7 @@ fn process_burst_allocates_nothing() {
         models: vec!["llama".into(), "mistral-7b".into()],
         pools: 1,
         precedence: Vec::new(),
+        ..PolicyConfig::default()
     })
     .unwrap();
     let steer = SteerTable::build(&SteerConfig {

@@ -254,7 +254,8 @@ fn the_pop_mix_gets_the_verdicts_its_configuration_says() {
         assert_eq!(r.verdicts[part.index as usize], Verdict::Host, "{part:?}");
         let want = match part.scenario {
             Scenario::FChromiumSplit => Verdict::Terminate(TlsHint::TerminateHost),
-            _ => Verdict::Drop(DropReason::EchNotAllowed),
+            // tenant-b's VLAN with tenant-f's SNI.
+            _ => Verdict::Drop(DropReason::SpoofedSni),
         };
         assert_eq!(r.verdicts[last.index as usize], want, "{last:?}");
         split_flows += 1;

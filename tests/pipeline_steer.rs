@@ -37,6 +37,7 @@ fn setup(
         models: vec!["llama".into(), "mistral".into()],
         pools: n_pools,
         precedence: Vec::new(),
+        ..PolicyConfig::default()
     })
     .unwrap();
     let steer = SteerTable::build(&SteerConfig {
@@ -378,6 +379,8 @@ fn policing_and_a_full_flow_table_are_counted() {
         PipelineConfig {
             flow_capacity: 8,
             flow_idle_ns: u64::MAX,
+            // The one tenant may fill the table: this test is about the probe window.
+            tenant_flow_permille: 1000,
             ..PipelineConfig::default()
         },
     );
@@ -603,6 +606,7 @@ fn a_flow_evicted_earlier_in_the_burst_is_not_followed() {
         flow_capacity: 8, // one probe window: every flow competes for the same 8 slots
         flow_idle_ns: 1_000,
         age_budget: 0, // only eviction frees a slot
+        tenant_flow_permille: 1000, // the one tenant may fill the table
         ..PipelineConfig::default()
     });
     // Flow 1 at t = 0, flows 2..=8 at t = 500: the table is full.

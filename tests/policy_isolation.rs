@@ -213,6 +213,7 @@ fn random_config(r: &mut Rng, snis: &[String]) -> PolicyConfig {
         models,
         pools,
         precedence,
+        ..PolicyConfig::default()
     }
 }
 

@@ -26,6 +26,7 @@ fn outcome(tls: TlsPolicy, req: &RequestInfo) -> Result<TlsHint, DropReason> {
         models: vec!["resnet50".into(), "mistral-7b".into()],
         pools: 1,
         precedence: Vec::new(),
+        ..PolicyConfig::default()
     })
     .unwrap();
     table.admit(TenantId(0), req).map(|a| a.hint)

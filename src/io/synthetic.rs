@@ -9,7 +9,7 @@
 //! | tenant | trusted identity | models (default) | pools | TLS policy | limits |
 //! |---|---|---|---|---|---|
 //! | `tenant-a` | ingress port 1; 10.1.0.0/16, 2001:db8:a::/48 | llama-3.1-8b-instruct, mistral-7b, llama-3.1-70b-instruct (llama-3.1-8b-instruct) | 0, 1, 3 | default: plaintext allowed, TLS ≥ 1.2, terminate on the DPU | high priority |
-//! | `tenant-b` | VLAN 100, 101 | resnet50, bge-m3 (resnet50) | 2 | TLS ≥ 1.3, no ECH, terminate on the host | 1 Gbit/s committed, 2 Gbit/s peak (trTCM) |
+//! | `tenant-b` | VLAN 100, 101; SNI `tenant-b.infer.example` | resnet50, bge-m3 (resnet50) | 2 | TLS ≥ 1.3, no ECH, terminate on the host | 1 Gbit/s committed, 2 Gbit/s peak (trTCM) |
 //! | `tenant-c` | SNI `tenant-c.infer.example`; 2001:db8:c::/48 | llama-3.1-8b-instruct (same) | 0 | TLS required, ≥ 1.3, SNI required, ALPN h2 or http/1.1, **passthrough** | |
 //! | `tenant-d` | SNI wildcard `*.infer.example` | mistral-7b (same) | 1 | SNI required, ALPN h2 only, terminate on the DPU | |
 //! | `tenant-e` | VXLAN VNI 5001 | mistral-7b (same) | 1 | default | **noisy**: 50 kpps, burst 512; 64 in flight; low priority |
@@ -161,6 +161,9 @@ pub fn pop_config() -> (PolicyConfig, SteerConfig) {
 
     let mut b = TenantConfig::new("tenant-b");
     b.identity.vlans = VLANS_TENANT_B.to_vec();
+    // Its own name, so that its hellos do not fall under tenant-d's wildcard (an SNI that
+    // names another tenant than the VLAN does is `spoofed_sni`).
+    b.identity.sni = strings(&["tenant-b.infer.example"]);
     b.models = strings(&[resnet, bge]);
     b.default_model = Some(resnet.to_string());
     b.pools = vec![2];
@@ -244,6 +247,7 @@ pub fn pop_config() -> (PolicyConfig, SteerConfig) {
         models: strings(&MODELS),
         pools: POOLS.len() as u8,
         precedence: Vec::new(),
+        ..PolicyConfig::default()
     };
 
     let q = |gpu, queue, weight| GpuQueueSpec { gpu, queue, weight };
@@ -309,16 +313,16 @@ pub enum Scenario {
     /// Untrusted port, IPv6 2001:db8:a::/48 (tenant-a by prefix), starts with a SYN: curl
     /// HTTP/1.1 chat (claims tenant-a, llama-3.1-8b-instruct) → GPU.
     AHttp1V6,
-    /// Port 1: the gnutls hello (SNI names tenant-d, but the port comes first) → tenant-a's
-    /// policy: terminate on the DPU.
+    /// Port 1: the OpenSSL hello without SNI → tenant-a's policy: terminate on the DPU. (With
+    /// an SNI of another tenant's it would be `spoofed_sni`: the port names tenant-a.)
     ATlsOnPort,
     /// VLAN 100, IPv4, starts with a SYN: curl KServe `resnet50` (claims tenant-b) → GPU
     /// (pool 2, PowerOfTwo).
     BKserveVlan,
     /// VLAN 100: OpenSSL TLS 1.2-only hello; tenant-b wants TLS 1.3 → `tls_version`.
     BTls12Vlan,
-    /// VLAN 101: the Chromium hello in two segments; tenant-b refuses ECH → the first segment
-    /// goes to the host, the second is `ech_not_allowed`.
+    /// VLAN 101: the Chromium hello in two segments, naming tenant-f's SNI from tenant-b's
+    /// VLAN → the first segment goes to the host, the second is `spoofed_sni`.
     BChromiumEchVlan,
     /// Untrusted port, IPv4 100.64/16: curl TLS 1.3 hello, SNI tenant-c (exact) → passthrough
     /// to the GPU (tenant-c's default model, pool 0).
@@ -449,7 +453,7 @@ impl Scenario {
             Self::ATlsOnPort | Self::DGnutlsWildcard => Intent::Terminate(TlsHint::TerminateDpu),
             Self::FChromiumSplit => Intent::Terminate(TlsHint::TerminateHost),
             Self::BTls12Vlan => Intent::Drop(DropReason::TlsVersion),
-            Self::BChromiumEchVlan => Intent::Drop(DropReason::EchNotAllowed),
+            Self::BChromiumEchVlan => Intent::Drop(DropReason::SpoofedSni),
             Self::CPlaintextV6 => Intent::Drop(DropReason::TlsRequired),
             Self::DPythonAlpn => Intent::Drop(DropReason::AlpnNotAllowed),
             Self::EModelNotAllowed => Intent::Drop(DropReason::ModelNotAllowed),
@@ -517,7 +521,7 @@ impl Scenario {
                 K::Plain,
                 N::V4([10, 1]),
                 TLS_PORT,
-                B::Fixed(GNUTLS),
+                B::Fixed(OPENSSL_NO_SNI),
                 false,
                 (2, 12),
                 3,

@@ -65,8 +65,9 @@
 //!   opened, so [`Pool::age`] frees from the oldest end and stops at the first slot still
 //!   within its lifetime. The lifetime counts from [`Pool::open`], not from the last segment: a
 //!   client that trickles one byte at a time cannot hold a slot longer than anyone else.
-//!   Timestamps are caller-supplied nanoseconds (one per burst is enough); the pool keeps the
-//!   largest seen, so a timestamp that goes backwards cannot reorder the list.
+//!   Timestamps are caller-supplied nanoseconds (one per burst is enough); the pool runs its
+//!   own clock that advances by each forward step of the caller's and ignores steps back, so a
+//!   timestamp that goes backwards can neither reorder the list nor make a slot immortal.
 //!
 //! # Sizing and placement
 //!
@@ -373,8 +374,11 @@ pub struct Pool<const SLOTS: usize, const SLOT_BYTES: usize> {
     oldest: u32,
     newest: u32,
     in_use: u32,
-    /// Largest timestamp seen.
+    /// The pool's own clock: starts at the first timestamp seen and advances by every forward
+    /// step of the caller's clock, never back ([`Pool::tick`]).
     clock: u64,
+    /// The caller's last timestamp (`None` before the first).
+    last_now: Option<u64>,
     lifetime_ns: u64,
     seed: u64,
     stats: Stats,
@@ -416,6 +420,7 @@ impl<const SLOTS: usize, const SLOT_BYTES: usize> Pool<SLOTS, SLOT_BYTES> {
             newest: NIL,
             in_use: 0,
             clock: 0,
+            last_now: None,
             lifetime_ns,
             seed,
             stats: Stats {
@@ -470,7 +475,7 @@ impl<const SLOTS: usize, const SLOT_BYTES: usize> Pool<SLOTS, SLOT_BYTES> {
     ///
     /// [`Outcome::PoolExhausted`] when every slot is in use.
     pub fn open(&mut self, key: u64, isn: u32, now: u64) -> Result<SlotId, Outcome> {
-        self.clock = self.clock.max(now);
+        self.tick(now);
         if let Some(i) = self.lookup(key) {
             let same = self.meta.get(i).map(|m| (m.isn == isn, m.generation));
             match same {
@@ -641,11 +646,11 @@ impl<const SLOTS: usize, const SLOT_BYTES: usize> Pool<SLOTS, SLOT_BYTES> {
         }
     }
 
-    /// Frees every slot opened `lifetime_ns` or more before `now` (the largest timestamp seen
-    /// so far, if `now` is smaller); returns how many. Call it once per burst: it costs one
+    /// Frees every slot opened `lifetime_ns` or more before `now` (on the pool's clock, which
+    /// ignores steps back of the caller's); returns how many. Call it once per burst: it costs one
     /// check plus one per slot freed.
     pub fn age(&mut self, now: u64) -> usize {
-        self.clock = self.clock.max(now);
+        self.tick(now);
         let mut expired = 0;
         for _ in 0..SLOTS {
             let Some(m) = self.meta.get(self.oldest as usize) else {
@@ -659,6 +664,21 @@ impl<const SLOTS: usize, const SLOT_BYTES: usize> Pool<SLOTS, SLOT_BYTES> {
             expired += 1;
         }
         expired
+    }
+
+    /// Moves the pool's clock by the caller's step from its last timestamp: forward steps
+    /// add, a step back adds nothing and the next step counts from the earlier time. So the
+    /// order of the open list (by opening time) always holds, and after a clock that jumped
+    /// ahead comes back, slots keep expiring one lifetime after they opened (with the largest
+    /// timestamp as the clock, slots opened after the step back would live as long as the
+    /// jump).
+    #[inline]
+    fn tick(&mut self, now: u64) {
+        match self.last_now {
+            None => self.clock = now,
+            Some(last) => self.clock = self.clock.saturating_add(now.saturating_sub(last)),
+        }
+        self.last_now = Some(now);
     }
 
     /// The index of `slot` if it names an open slot.
@@ -1033,18 +1053,26 @@ mod tests {
         assert_eq!(p.bytes(b), Err(Outcome::UnknownSlot));
         assert_eq!(p.bytes(c), Ok(&b""[..]));
         assert_eq!(p.find(1), None);
-        // Time going backwards does not bring anything back, nor reorder the list.
+        // Time going backwards does not bring anything back, nor reorder the list, nor pin a
+        // slot: the pool's clock pauses at the step back and counts on from the earlier time.
         assert_eq!(p.age(5), 0);
         let d = p.open(4, 0, 5).unwrap();
-        assert_eq!(p.age(SECOND + 200), 1);
+        // c (opened at S - 100 before the step) has 100 ns left: raw 105.
+        assert_eq!(p.age(104), 0);
+        assert_eq!(p.age(105), 1);
+        assert_eq!(p.bytes(c), Err(Outcome::UnknownSlot));
+        // d lives one lifetime from its opening at raw 5, not until the clock passes the
+        // largest time seen before the step.
+        assert_eq!(p.age(SECOND + 4), 0);
         assert_eq!(p.bytes(d), Ok(&b""[..]));
-        assert_eq!(p.age(2 * SECOND + 100), 1);
+        assert_eq!(p.age(SECOND + 5), 1);
         assert_eq!(p.in_use(), 0);
         assert_eq!(p.stats().expired, 4);
         // A released slot in the middle of the list.
         let e = p.open(5, 0, 3 * SECOND).unwrap();
         let f = p.open(6, 0, 3 * SECOND + 1).unwrap();
         let g = p.open(7, 0, 3 * SECOND + 2).unwrap();
+        let _ = c;
         p.release(f).unwrap();
         assert_eq!(p.age(u64::MAX), 2);
         assert_eq!(

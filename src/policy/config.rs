@@ -143,7 +143,18 @@ pub struct PolicyConfig {
     /// Order in which trusted attributes are tried; empty means
     /// [`Attribute::DEFAULT_PRECEDENCE`]. Attributes left out are not used.
     pub precedence: Vec<Attribute>,
+    /// Tunnel endpoints (VTEPs) whose VXLAN/GENEVE frames are trusted whatever their VNI: the
+    /// inner frame's source address decides the tenant for a frame from one of these outer
+    /// source prefixes, or on a VNI that a tenant's identity lists. Any other tunnelled frame
+    /// is judged by its outer identity (port, outer VLAN, outer source address) alone.
+    pub tunnel_endpoints: Vec<IpPrefix>,
+    /// The policer for frames no trusted attribute attributes to a tenant (handshakes, first
+    /// flights that may carry a tenant's SNI, everything from unknown senders): they share
+    /// this rate per pipeline, so unknown senders cannot take the classifier away from the
+    /// tenants. [`RateLimit::UNLIMITED`] by default (`Default`).
+    pub unattributed_rate: RateLimit,
 }
+
 
 /// The field of a tenant a [`ConfigError`] points at.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -222,6 +233,11 @@ pub enum FieldPath {
         /// Index in `precedence`.
         index: usize,
     },
+    /// `tunnel_endpoints[index]`.
+    TunnelEndpoint {
+        /// Index in `tunnel_endpoints`.
+        index: usize,
+    },
 }
 
 impl fmt::Display for FieldPath {
@@ -242,6 +258,7 @@ impl fmt::Display for FieldPath {
             Self::Model { index } => write!(f, "models[{index}]"),
             Self::Pools => f.write_str("pools"),
             Self::Precedence { index } => write!(f, "precedence[{index}]"),
+            Self::TunnelEndpoint { index } => write!(f, "tunnel_endpoints[{index}]"),
         }
     }
 }

@@ -36,7 +36,7 @@ pub use tls::{Termination, TlsPolicy};
 
 use crate::l7::{RequestInfo, RequestKind};
 use crate::verdict::{DropReason, TlsHint};
-use crate::wire::{FrameSummary, IpFamily};
+use crate::wire::{FrameSummary, IpFamily, L3Kind};
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::net::IpAddr;
@@ -148,6 +148,26 @@ impl<'a> Trusted<'a> {
     }
 }
 
+/// The outer (underlay) source address of a frame.
+fn outer_source(bytes: &[u8], summary: &FrameSummary) -> Option<Source> {
+    let l3 = summary.outer.l3?;
+    let at = usize::from(l3.offset);
+    match l3.kind {
+        L3Kind::Ipv4 => {
+            let a = bytes.get(at + 12..at + 16)?;
+            let mut w = [0u8; 4];
+            w.copy_from_slice(a);
+            Some(Source::V4(u32::from_be_bytes(w)))
+        }
+        L3Kind::Ipv6 => {
+            let a = bytes.get(at + 8..at + 24)?;
+            let mut w = [0u8; 16];
+            w.copy_from_slice(a);
+            Some(Source::V6(w))
+        }
+    }
+}
+
 /// What one tenant may do, as built from its [`TenantConfig`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TenantPolicy {
@@ -196,6 +216,10 @@ pub struct PolicyTable {
     vnis: Table<u32, u32>,
     v4: lpm::Lpm4,
     v6: Lpm<u128>,
+    /// Trusted tunnel endpoints (outer source prefixes), when any are configured.
+    endpoints: Option<(lpm::Lpm4, Lpm<u128>)>,
+    /// The policer of unattributed traffic.
+    unattributed_rate: RateLimit,
     sni_exact: NameTable,
     /// Wildcard suffixes, stored with their leading dot (`.tenant.example`).
     sni_suffix: NameTable,
@@ -508,6 +532,43 @@ impl PolicyTable {
         let v4 = lpm::Lpm4::build(&v4).map_err(|e| lpm_err(&v4_at, e))?;
         let v6 = Lpm::build(&v6).map_err(|e| lpm_err(&v6_at, e))?;
 
+        // Trusted tunnel endpoints: one LPM pair, every prefix mapping to 0.
+        let endpoints = if config.tunnel_endpoints.is_empty() {
+            None
+        } else {
+            let (mut e4, mut e4_at, mut e6, mut e6_at) =
+                (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+            for (i, p) in config.tunnel_endpoints.iter().enumerate() {
+                match p.addr {
+                    IpAddr::V4(a) => {
+                        e4.push((u32::from(a), p.len, 0));
+                        e4_at.push(i);
+                    }
+                    IpAddr::V6(a) => {
+                        e6.push((u128::from(a), p.len, 0));
+                        e6_at.push(i);
+                    }
+                }
+            }
+            let ep_err = |at: &[usize], (i, e): (usize, LpmError)| ConfigError {
+                path: FieldPath::TunnelEndpoint {
+                    index: at.get(i).copied().unwrap_or(i),
+                },
+                problem: match e {
+                    LpmError::LengthTooLong => Problem::OutOfRange,
+                    LpmError::HostBitsSet => Problem::HostBitsSet,
+                    LpmError::Duplicate(o) => Problem::DuplicateOf {
+                        other: at.get(o as usize).copied().unwrap_or(o as usize),
+                    },
+                    LpmError::TooManyLongPrefixes => Problem::TooMany,
+                },
+            };
+            Some((
+                lpm::Lpm4::build(&e4).map_err(|e| ep_err(&e4_at, e))?,
+                Lpm::build(&e6).map_err(|e| ep_err(&e6_at, e))?,
+            ))
+        };
+
         Ok(Self {
             precedence,
             precedence_len,
@@ -516,6 +577,8 @@ impl PolicyTable {
             vnis,
             v4,
             v6,
+            endpoints,
+            unattributed_rate: config.unattributed_rate,
             sni_exact,
             sni_suffix,
             claims,
@@ -525,6 +588,59 @@ impl PolicyTable {
             model_words,
             tenants,
         })
+    }
+
+    /// The trusted attributes of a parsed frame that arrived on `port` (`bytes` are the
+    /// frame's). Outside a tunnel: the port, the outermost VLAN id and the source address. In
+    /// a VXLAN/GENEVE tunnel the inner frame decides only when the tunnel is trusted (its VNI
+    /// is one a tenant lists, or its outer source address lies in
+    /// [`PolicyConfig::tunnel_endpoints`]): then the VNI and the inner source address count;
+    /// otherwise the VNI is ignored and the outer source address stands, so a tunnel from an
+    /// endpoint nobody configured cannot borrow a tenant's prefix by what it puts inside.
+    #[inline]
+    pub fn trusted(&self, port: u16, bytes: &[u8], summary: &FrameSummary) -> Trusted<'static> {
+        let mut t = Trusted::from_frame(port, summary);
+        if let Some(tunnel) = summary.tunnel {
+            let outer = outer_source(bytes, summary);
+            if !self.tunnel_trusted(tunnel.vni, outer) {
+                t.vni = None;
+                t.src = outer;
+            }
+        }
+        t
+    }
+
+    /// Whether a tunnel with `vni` from outer source `outer` is trusted (see
+    /// [`PolicyTable::trusted`]).
+    pub fn tunnel_trusted(&self, vni: u32, outer: Option<Source>) -> bool {
+        if self.vnis.get(&vni).is_some() {
+            return true;
+        }
+        match (&self.endpoints, outer) {
+            (Some((e4, _)), Some(Source::V4(a))) => e4.lookup(a).is_some(),
+            (Some((_, e6)), Some(Source::V6(a))) => e6.lookup(u128::from_be_bytes(a)).is_some(),
+            _ => false,
+        }
+    }
+
+    /// The tenant a ClientHello's SNI names, if it is complete and names one.
+    pub fn sni_tenant(&self, req: &RequestInfo) -> Option<TenantId> {
+        if req.kind != RequestKind::Tls || req.sni.is_empty() || req.sni.is_truncated() {
+            return None;
+        }
+        self.by_sni(req.sni.as_bytes()).map(TenantId)
+    }
+
+    /// Whether `attribute` is among the attributes tried ([`PolicyConfig::precedence`]).
+    pub fn uses(&self, attribute: Attribute) -> bool {
+        self.precedence
+            .get(..self.precedence_len)
+            .is_some_and(|p| p.contains(&attribute))
+    }
+
+    /// The policer limit of unattributed traffic ([`PolicyConfig::unattributed_rate`]).
+    pub fn unattributed_rate(&self) -> RateLimit {
+        self.unattributed_rate
     }
 
     /// Number of tenants.

@@ -129,10 +129,16 @@ impl Bucket {
 }
 
 /// Nanoseconds since `*last_ns`, moving `*last_ns` to `now_ns` (0 when time went backwards).
+///
+/// `*last_ns` follows the clock both ways: after a step back it restarts from the earlier
+/// time, so refills resume at once instead of waiting for the clock to catch up with the
+/// largest time ever seen (a clock that jumped ahead and came back would otherwise freeze the
+/// bucket for as long as the jump). A step back grants nothing; a jump ahead grants at most a
+/// full bucket (the level is capped).
 #[inline(always)]
 fn advance(last_ns: &mut u64, now_ns: u64) -> u64 {
     let elapsed = now_ns.saturating_sub(*last_ns);
-    *last_ns = (*last_ns).max(now_ns);
+    *last_ns = now_ns;
     elapsed
 }
 
@@ -298,8 +304,9 @@ impl TrTcm {
 }
 
 /// The rate limits of one tenant: packets per second (token bucket) and, optionally, bytes per
-/// second (trTCM; red is dropped, yellow admitted and marked).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// second (trTCM; red is dropped, yellow admitted and marked). `Default` is
+/// [`RateLimit::UNLIMITED`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RateLimit {
     /// Packets per second and packet burst; `None` for no packet limit.
     pub packets: Option<Rate>,

@@ -39,6 +39,7 @@ fn base() -> PolicyConfig {
         models: vec![s("llama-3-70b"), s("mixtral-8x7b")],
         pools: 2,
         precedence: Vec::new(),
+        ..PolicyConfig::default()
     }
 }
 

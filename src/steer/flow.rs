@@ -20,14 +20,22 @@ use alloc::vec::Vec;
 /// Slots probed from a key's home slot.
 pub const PROBE_WINDOW: usize = 8;
 
-/// A flow's identity: the innermost 5-tuple, the tunnel's VNI and the ingress port, packed
-/// into six words (so that it is built, copied, compared and hashed a word at a time):
-/// source address (2 words, little-endian bytes, IPv4 in the low 4 bytes), destination
+/// A flow's identity: the innermost 5-tuple and every attribute that can decide its tenant
+/// (the ingress port, the outer VLAN stack, the tunnel's VNI and outer source endpoint), packed
+/// into nine words so that it is built, copied, compared and hashed a word at a time. Two
+/// frames with the same 5-tuple but another port, VLAN stack, VNI or tunnel endpoint are two
+/// flows: neither can take the other's decision, counters or queue.
+///
+/// Words: source address (2 words, little-endian bytes, IPv4 in the low 4 bytes), destination
 /// address (2), `vni << 32 | src_port << 16 | dst_port` (the VNI is `u32::MAX` outside a
-/// tunnel), `port << 16 | protocol << 8 | family` (family 4 or 6).
+/// tunnel), `vlan1 << 44 | vlan0 << 32 | outer_family << 28 | tags << 24 | port << 16 |
+/// protocol << 8 | family` (family 4 or 6; `outer_family` 4 or 6 in a tunnel, else 0; `tags`
+/// the number of outer VLAN tags, `vlan0` the outermost), the tunnel's outer source address (2
+/// words, zero outside a tunnel), `vlan3 << 12 | vlan2` (tags past the second, when the build
+/// parses more than two).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct FlowKey {
-    words: [u64; 6],
+    words: [u64; 9],
 }
 
 #[inline(always)]
@@ -39,9 +47,64 @@ fn word(b: &[u8]) -> u64 {
     u64::from_le_bytes(x)
 }
 
+/// The identity attributes of a frame beside its 5-tuple: the outer VLAN stack and the
+/// tunnel's outer source endpoint.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+struct Ident {
+    /// Bits 24.. of word 5 (tag count, outer family, the first two VLAN ids).
+    high5: u64,
+    /// The outer source address words.
+    endpoint: [u64; 2],
+    /// The third and fourth VLAN ids.
+    more_vlans: u64,
+}
+
+impl Ident {
+    const NONE: Self = Self {
+        high5: 0,
+        endpoint: [0, 0],
+        more_vlans: 0,
+    };
+
+    /// The outer VLAN stack of `summary` and, in a tunnel, the outer source address read
+    /// from `bytes`.
+    #[inline]
+    fn of(bytes: &[u8], summary: &FrameSummary) -> Self {
+        let tags = summary.outer.vlans.as_slice();
+        let vid = |k: usize| u64::from(tags.get(k).copied().unwrap_or(0) & 0x0fff);
+        let mut id = Self {
+            high5: ((tags.len() as u64 & 0xf) << 24) | (vid(0) << 32) | (vid(1) << 44),
+            endpoint: [0, 0],
+            more_vlans: vid(2) | (vid(3) << 12),
+        };
+        if summary.tunnel.is_some() {
+            if let Some(l3) = summary.outer.l3 {
+                let at = usize::from(l3.offset);
+                let (fam, ep) = match l3.kind {
+                    crate::wire::L3Kind::Ipv4 => {
+                        (4u64, bytes.get(at + 12..at + 16).map(|a| [word(a), 0]))
+                    }
+                    crate::wire::L3Kind::Ipv6 => (
+                        6u64,
+                        bytes.get(at + 8..at + 24).map(|a| {
+                            [
+                                word(a.get(..8).unwrap_or(&[])),
+                                word(a.get(8..).unwrap_or(&[])),
+                            ]
+                        }),
+                    ),
+                };
+                id.high5 |= fam << 28;
+                id.endpoint = ep.unwrap_or([u64::MAX, u64::MAX]);
+            }
+        }
+        id
+    }
+}
+
 impl FlowKey {
     /// Packs the words: the four address words, then VNI and ports, then ingress port,
-    /// protocol and family (4 or 6).
+    /// protocol, family (4 or 6) and the identity's VLAN stack, then its tunnel endpoint.
     #[inline(always)]
     fn pack(
         addrs: [u64; 4],
@@ -50,6 +113,7 @@ impl FlowKey {
         protocol: u8,
         family: IpFamily,
         port: u16,
+        ident: Ident,
     ) -> Self {
         let [a, b, c, d] = addrs;
         let family: u8 = match family {
@@ -63,7 +127,13 @@ impl FlowKey {
                 c,
                 d,
                 (u64::from(vni) << 32) | (u64::from(src_port) << 16) | u64::from(dst_port),
-                (u64::from(port) << 16) | (u64::from(protocol) << 8) | u64::from(family),
+                ident.high5
+                    | (u64::from(port) << 16)
+                    | (u64::from(protocol) << 8)
+                    | u64::from(family),
+                ident.endpoint[0],
+                ident.endpoint[1],
+                ident.more_vlans,
             ],
         }
     }
@@ -84,6 +154,7 @@ impl FlowKey {
             tuple.protocol.0,
             tuple.family,
             port,
+            Ident::NONE,
         )
     }
 
@@ -97,6 +168,7 @@ impl FlowKey {
         ports: (u16, u16),
         protocol: u8,
         port: u16,
+        ident: Ident,
     ) -> Option<Self> {
         let addrs = match family {
             IpFamily::V4 => {
@@ -113,7 +185,7 @@ impl FlowKey {
                 ]
             }
         };
-        Some(Self::pack(addrs, vni, ports, protocol, family, port))
+        Some(Self::pack(addrs, vni, ports, protocol, family, port, ident))
     }
 
     /// The key of a parsed frame, with the addresses read from the frame's innermost IP
@@ -131,6 +203,7 @@ impl FlowKey {
             (tuple.src_port, tuple.dst_port),
             tuple.protocol.0,
             port,
+            Ident::of(bytes, summary),
         )
     }
 
@@ -143,11 +216,29 @@ impl FlowKey {
         let ports = (p.src_port, p.dst_port);
         match p.family {
             IpFamily::V4 => {
-                let key = Self::from_parts(bytes, at, IpFamily::V4, u32::MAX, ports, 6, port)?;
+                let key = Self::from_parts(
+                    bytes,
+                    at,
+                    IpFamily::V4,
+                    u32::MAX,
+                    ports,
+                    6,
+                    port,
+                    Ident::NONE,
+                )?;
                 Some((key, key.hash()))
             }
             IpFamily::V6 => {
-                let key = Self::from_parts(bytes, at, IpFamily::V6, u32::MAX, ports, 6, port)?;
+                let key = Self::from_parts(
+                    bytes,
+                    at,
+                    IpFamily::V6,
+                    u32::MAX,
+                    ports,
+                    6,
+                    port,
+                    Ident::NONE,
+                )?;
                 Some((key, key.hash()))
             }
         }
@@ -182,11 +273,17 @@ impl FlowKey {
             let m = u128::from(a) * u128::from(b);
             (m as u64) ^ ((m >> 64) as u64)
         }
-        let [a, b, c, d, e, f] = self.words;
+        let [a, b, c, d, e, f, g, k, l] = self.words;
         let x = mum(a ^ 0xa076_1d64_78bd_642f, c ^ 0xe703_7ed1_a0b4_28db);
         let y = mum(b ^ 0x8ebc_6af0_9c88_c6e3, d ^ 0x5899_65cc_7537_4cc3);
         let z = mum(e ^ 0x1d8e_4e27_c47d_124f, f ^ 0x243f_6a88_85a3_08d3);
-        let h = mum(x ^ z, y ^ 0x9e37_79b9_7f4a_7c15);
+        // The identity's endpoint and extra tags: a constant outside tunnels and deep VLAN
+        // stacks, which the fast path's key folds away.
+        let w = mum(
+            g ^ 0x4528_21e6_38d0_1377,
+            (k ^ l.rotate_left(29)) ^ 0xbe54_66cf_34e9_0c6c,
+        );
+        let h = mum(x ^ z, y ^ w ^ 0x9e37_79b9_7f4a_7c15);
         (h as u32) | 1
     }
 
@@ -194,9 +291,18 @@ impl FlowKey {
     /// derived `==` calls `memcmp` for the array).
     #[inline(always)]
     pub fn same(&self, other: &Self) -> bool {
-        let [a0, a1, a2, a3, a4, a5] = self.words;
-        let [b0, b1, b2, b3, b4, b5] = other.words;
-        ((a0 ^ b0) | (a1 ^ b1) | (a2 ^ b2) | (a3 ^ b3) | (a4 ^ b4) | (a5 ^ b5)) == 0
+        let [a0, a1, a2, a3, a4, a5, a6, a7, a8] = self.words;
+        let [b0, b1, b2, b3, b4, b5, b6, b7, b8] = other.words;
+        ((a0 ^ b0)
+            | (a1 ^ b1)
+            | (a2 ^ b2)
+            | (a3 ^ b3)
+            | (a4 ^ b4)
+            | (a5 ^ b5)
+            | (a6 ^ b6)
+            | (a7 ^ b7)
+            | (a8 ^ b8))
+            == 0
     }
 
     /// The VNI (`None` outside a tunnel).
@@ -213,6 +319,24 @@ impl FlowKey {
     /// The ingress port.
     pub fn ingress_port(&self) -> u16 {
         (self.words[5] >> 16) as u16
+    }
+
+    /// The outer VLAN ids, outermost first (up to four; zeros past the tag count).
+    pub fn vlans(&self) -> ([u16; 4], usize) {
+        let w = self.words[5];
+        let m = self.words[8];
+        let ids = [
+            ((w >> 32) & 0xfff) as u16,
+            ((w >> 44) & 0xfff) as u16,
+            (m & 0xfff) as u16,
+            ((m >> 12) & 0xfff) as u16,
+        ];
+        (ids, ((w >> 24) & 0xf) as usize)
+    }
+
+    /// Whether the key holds a tunnel's outer source endpoint.
+    pub fn has_endpoint(&self) -> bool {
+        (self.words[5] >> 28) & 0xf != 0
     }
 }
 
@@ -264,13 +388,17 @@ pub struct FlowEntry {
 struct Slot {
     /// Key hash, 0 when free.
     tag: u32,
+    /// Whose share the entry counts against ([`FlowTable::set_caps`]): the tenant's index, or
+    /// the last index for an entry made without a tenant. Fixed when the entry is made.
+    owner: u32,
     entry: FlowEntry,
 }
 
 const FREE: Slot = Slot {
     tag: 0,
+    owner: 0,
     entry: FlowEntry {
-        key: FlowKey { words: [0; 6] },
+        key: FlowKey { words: [0; 9] },
         tenant: None,
         decision: FlowDecision::Host,
         last_ns: 0,
@@ -291,6 +419,8 @@ pub struct FlowStats {
     pub evicted: u64,
     /// Inserts refused: the probe window was full of active flows.
     pub full: u64,
+    /// Inserts refused: the entry's owner already held its cap of entries.
+    pub capped: u64,
     /// Lookups that found their flow.
     pub hits: u64,
     /// Lookups that did not.
@@ -301,6 +431,11 @@ pub struct FlowStats {
 #[derive(Clone, Debug)]
 pub struct FlowTable {
     slots: Vec<Slot>,
+    /// Per owner (tenants, then the unattributed share): the most entries it may hold. Empty:
+    /// no caps.
+    caps: Vec<u32>,
+    /// Per owner: entries held now.
+    held: Vec<u32>,
     mask: usize,
     idle_ns: u64,
     cursor: usize,
@@ -309,7 +444,12 @@ pub struct FlowTable {
 
 /// Why an insert was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct TableFull;
+pub enum TableFull {
+    /// Every slot of the probe window holds an active flow.
+    Window,
+    /// The entry's owner (its tenant, or the unattributed share) holds its cap of entries.
+    OwnerCap,
+}
 
 impl FlowTable {
     /// A table of `capacity` entries (rounded up to a power of two, at least
@@ -318,6 +458,8 @@ impl FlowTable {
         let n = capacity.max(PROBE_WINDOW).next_power_of_two();
         Self {
             slots: alloc::vec![FREE; n],
+            caps: Vec::new(),
+            held: Vec::new(),
             mask: n - 1,
             idle_ns,
             cursor: 0,
@@ -328,6 +470,46 @@ impl FlowTable {
     /// Number of slots.
     pub fn capacity(&self) -> usize {
         self.slots.len()
+    }
+
+    /// Caps the entries each owner may hold: `caps[t]` for tenant `t`, and the last element
+    /// for entries made without a tenant (the unattributed share), so that no tenant, and no
+    /// unknown sender, can fill the table for the others. An entry whose tenant has no element
+    /// counts against the last one. Call it at setup (it resets the counts; entries already in
+    /// the table are not counted).
+    pub fn set_caps(&mut self, caps: Vec<u32>) {
+        self.held = alloc::vec![0; caps.len()];
+        self.caps = caps;
+    }
+
+    /// Entries `tenant` (`None`: the unattributed share) holds now (0 without caps).
+    pub fn held_by(&self, tenant: Option<TenantId>) -> u32 {
+        self.held
+            .get(self.owner_of(tenant) as usize)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    #[inline]
+    fn owner_of(&self, tenant: Option<TenantId>) -> u32 {
+        let last = self.caps.len().saturating_sub(1) as u32;
+        match tenant {
+            Some(t) if t.0 < last => t.0,
+            _ => last,
+        }
+    }
+
+    /// Forgets the entry in slot `i` from its owner's count and frees the slot.
+    #[inline]
+    fn vacate(&mut self, i: usize) {
+        let Some(s) = self.slots.get_mut(i) else {
+            return;
+        };
+        let owner = s.owner as usize;
+        *s = FREE;
+        if let Some(h) = self.held.get_mut(owner) {
+            *h = h.saturating_sub(1);
+        }
     }
 
     /// Counters.
@@ -436,13 +618,25 @@ impl FlowTable {
             }
             return Ok(i);
         }
+        let owner = self.owner_of(entry.tenant);
+        // An owner at its cap may only take the place of one of its own idle entries.
+        let at_cap = matches!(
+            (self.held.get(owner as usize), self.caps.get(owner as usize)),
+            (Some(&held), Some(&cap)) if held >= cap
+        );
         let home = hash as usize & self.mask;
         let mut stalest: Option<(usize, u64)> = None;
+        // Whether the window had room but for the cap (a free slot or an idle entry).
+        let mut room = false;
         for k in 0..PROBE_WINDOW {
             let i = (home + k) & self.mask;
             let Some(s) = self.slots.get(i) else { continue };
+            if at_cap && (s.tag == 0 || s.owner != owner) {
+                room |= s.tag == 0 || now_ns.saturating_sub(s.entry.last_ns) >= self.idle_ns;
+                continue;
+            }
             if s.tag == 0 {
-                return self.put(i, hash, entry, false);
+                return self.put(i, hash, owner, entry, false);
             }
             if stalest.is_none_or_older(s.entry.last_ns) {
                 stalest = Some((i, s.entry.last_ns));
@@ -450,11 +644,16 @@ impl FlowTable {
         }
         match stalest {
             Some((i, last)) if now_ns.saturating_sub(last) >= self.idle_ns => {
-                self.put(i, hash, entry, true)
+                self.vacate(i);
+                self.put(i, hash, owner, entry, true)
+            }
+            _ if at_cap && room => {
+                self.stats.capped += 1;
+                Err(TableFull::OwnerCap)
             }
             _ => {
                 self.stats.full += 1;
-                Err(TableFull)
+                Err(TableFull::Window)
             }
         }
     }
@@ -463,12 +662,20 @@ impl FlowTable {
         &mut self,
         i: usize,
         hash: u32,
+        owner: u32,
         entry: FlowEntry,
         evict: bool,
     ) -> Result<usize, TableFull> {
         match self.slots.get_mut(i) {
             Some(s) => {
-                *s = Slot { tag: hash, entry };
+                *s = Slot {
+                    tag: hash,
+                    owner,
+                    entry,
+                };
+                if let Some(h) = self.held.get_mut(owner as usize) {
+                    *h = h.saturating_add(1);
+                }
                 self.stats.inserted += 1;
                 if evict {
                     self.stats.evicted += 1;
@@ -479,18 +686,16 @@ impl FlowTable {
             }
             None => {
                 self.stats.full += 1;
-                Err(TableFull)
+                Err(TableFull::Window)
             }
         }
     }
 
     /// Removes the entry in slot `slot`.
     pub fn remove(&mut self, slot: usize) {
-        if let Some(s) = self.slots.get_mut(slot) {
-            if s.tag != 0 {
-                *s = FREE;
-                self.stats.live = self.stats.live.saturating_sub(1);
-            }
+        if self.slots.get(slot).is_some_and(|s| s.tag != 0) {
+            self.vacate(slot);
+            self.stats.live = self.stats.live.saturating_sub(1);
         }
     }
 
@@ -501,11 +706,20 @@ impl FlowTable {
         for _ in 0..budget.min(self.slots.len()) {
             let i = self.cursor;
             self.cursor = (self.cursor + 1) & self.mask;
-            if let Some(s) = self.slots.get_mut(i) {
-                if s.tag != 0 && now_ns.saturating_sub(s.entry.last_ns) >= self.idle_ns {
-                    *s = FREE;
-                    removed += 1;
-                }
+            let Some(s) = self.slots.get_mut(i) else {
+                continue;
+            };
+            if s.tag == 0 {
+                continue;
+            }
+            if s.entry.last_ns > now_ns {
+                // Stamped by a clock that has since stepped back: idle from now on, so the
+                // entry ages out one timeout from here instead of when the clock catches up
+                // with the stamp.
+                s.entry.last_ns = now_ns;
+            } else if now_ns - s.entry.last_ns >= self.idle_ns {
+                self.vacate(i);
+                removed += 1;
             }
         }
         self.stats.live = self.stats.live.saturating_sub(removed as u64);
@@ -697,7 +911,7 @@ mod tests {
         // Avalanche: flipping any one bit of any word changes 6..=25 of the 31 hashed bits
         // (about half; a fair hash strays past these bounds about once in a million flips).
         let k = FlowKey::new(&base, None, 3);
-        for w in 0..6 {
+        for w in 0..9 {
             for bit in 0..64 {
                 let mut k2 = k;
                 k2.words[w] ^= 1 << bit;

@@ -20,7 +20,7 @@
 pub mod flow;
 pub mod maglev;
 
-pub use flow::{FlowDecision, FlowEntry, FlowKey, FlowStats, FlowTable};
+pub use flow::{FlowDecision, FlowEntry, FlowKey, FlowStats, FlowTable, TableFull};
 pub use maglev::Maglev;
 
 use crate::policy::{ModelId, PoolSet};
