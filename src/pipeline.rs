@@ -32,9 +32,7 @@
 use crate::capacity::BURST_SIZE;
 use crate::l7::reassembly::{self, Outcome, SlotId};
 use crate::l7::{fnv1a, Classifier, ClassifyConfig, L7Error, RequestInfo, RequestKind};
-use crate::policy::{
-    Attribute, Color, ModelId, PolicerBank, PolicyTable, TenantId, TenantPolicer,
-};
+use crate::policy::{Attribute, Color, ModelId, PolicerBank, PolicyTable, TenantId, TenantPolicer};
 use crate::queue::{DescFlags, Descriptor, Producer};
 use crate::steer::{
     FlowDecision, FlowEntry, FlowKey, FlowStats, FlowTable, NoQueue, SteerTable, TableFull,
@@ -58,6 +56,13 @@ pub trait Frame {
     /// The ingress port or VF.
     fn port(&self) -> u16 {
         0
+    }
+    /// The frame's whole length on the wire, in bytes: what the byte policers count. The
+    /// length of [`Frame::bytes`] by default; a chained buffer (a DPDK mbuf of several
+    /// segments, whose `bytes` are its first segment) reports all of it.
+    #[inline(always)]
+    fn wire_len(&self) -> usize {
+        self.bytes().len()
     }
     /// The opaque handle a GPU descriptor carries (an mbuf pointer, a buffer index).
     fn handle(&self) -> u64 {
@@ -93,6 +98,10 @@ impl<F: Frame + ?Sized> Frame for &F {
     #[inline(always)]
     fn handle(&self) -> u64 {
         (**self).handle()
+    }
+    #[inline(always)]
+    fn wire_len(&self) -> usize {
+        (**self).wire_len()
     }
     #[inline(always)]
     fn prefetch(&self) {
@@ -364,7 +373,11 @@ impl InFlight {
         };
         let _ = r.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |returned| {
             let taken = t.load(Ordering::Relaxed);
-            Some(returned.saturating_add(u64::from(n)).min(taken.max(returned)))
+            Some(
+                returned
+                    .saturating_add(u64::from(n))
+                    .min(taken.max(returned)),
+            )
         });
     }
 }
@@ -772,8 +785,16 @@ impl Pipeline {
         now_ns: u64,
     ) -> Result<SlotId, DropReason> {
         let owner = self.owner_of(tenant);
-        let held = self.reassembly_held.get(owner as usize).copied().unwrap_or(0);
-        let cap = self.reassembly_caps.get(owner as usize).copied().unwrap_or(0);
+        let held = self
+            .reassembly_held
+            .get(owner as usize)
+            .copied()
+            .unwrap_or(0);
+        let cap = self
+            .reassembly_caps
+            .get(owner as usize)
+            .copied()
+            .unwrap_or(0);
         if held >= cap {
             return Err(DropReason::ReassemblyCap);
         }
@@ -856,7 +877,7 @@ impl Pipeline {
             }
             *t = None;
             let bytes = f.bytes();
-            *len = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
+            *len = u32::try_from(f.wire_len()).unwrap_or(u32::MAX);
             // The commonest shape takes the fast path (no summary written: a new flow gets
             // its full parse later); anything else, and anything malformed, the full parser.
             let (keyed, classifiable) = match wire::fast::parse_plain_tcp(bytes) {
@@ -1280,7 +1301,11 @@ impl Pipeline {
             Err(Outcome::OutOfOrder | Outcome::Conflict) => None,
             Err(_) => {
                 // The slot expired or vanished: the first flight cannot be classified.
-                self.settle(flow_slot, tenant, FlowDecision::Drop(DropReason::Reassembly));
+                self.settle(
+                    flow_slot,
+                    tenant,
+                    FlowDecision::Drop(DropReason::Reassembly),
+                );
                 return Verdict::Drop(DropReason::Reassembly);
             }
         };
@@ -1294,7 +1319,11 @@ impl Pipeline {
                 {
                     // Full and still incomplete: the request is longer than the cap.
                     self.release_reassembly(slot);
-                    self.settle(flow_slot, tenant, FlowDecision::Drop(DropReason::Reassembly));
+                    self.settle(
+                        flow_slot,
+                        tenant,
+                        FlowDecision::Drop(DropReason::Reassembly),
+                    );
                     return Verdict::Drop(DropReason::Reassembly);
                 }
                 self.apply(i, f, tenant, FlowDecision::Host, false, now_ns)

@@ -260,8 +260,21 @@ fn mbuf_append_data_handles(ctx: &Ctx<'_>) -> String {
     assert_eq!(m.pkt_len() as usize, frame.len());
     assert_eq!(m.segments(), 1);
     assert_eq!(m.rss_hash(), None);
-    m.data_mut()[0] = 0xee;
+    m.data_mut().unwrap()[0] = 0xee;
     assert_eq!(m.data()[0], 0xee);
+    // A shared mbuf (two references) is nobody's to write: both owners are refused, and
+    // the buffer goes back to the pool only when both are dropped.
+    assert!(m.is_writable());
+    let other = m.share();
+    assert!(!m.is_writable() && !other.is_writable());
+    assert!(matches!(m.data_mut(), Err(DpdkError::NotWritable)));
+    assert!(matches!(m.append(&[1]), Err(DpdkError::NotWritable)));
+    assert_eq!(other.data()[0], 0xee);
+    drop(other);
+    assert_eq!(ctx.pool.available(), ctx.start - 1);
+    assert!(m.is_writable());
+    m.data_mut().unwrap()[0] = 0xef;
+    assert_eq!(m.data()[0], 0xef);
     let summary = wire::parse_frame(m.data()).map(|s| s.tuple.is_some());
     assert_eq!(summary.ok(), Some(true));
 
@@ -594,6 +607,7 @@ fn flow_offload_software_fallback(ctx: &Ctx<'_>) -> String {
         src_port: 40000,
         dst_port: 443,
         proto: L4Proto::Tcp,
+        vlans: &[],
     };
     let v6 = FiveTuple {
         src: IpAddr::V6(Ipv6Addr::LOCALHOST),
@@ -601,6 +615,7 @@ fn flow_offload_software_fallback(ctx: &Ctx<'_>) -> String {
         src_port: 40000,
         dst_port: 8080,
         proto: L4Proto::Udp,
+        vlans: &[],
     };
     assert!(matches!(
         port.steer_flow(&v4, 1).unwrap(),
@@ -617,11 +632,28 @@ fn flow_offload_software_fallback(ctx: &Ctx<'_>) -> String {
     ));
     let mixed = FiveTuple { dst: v6.dst, ..v4 };
     assert!(port.steer_flow(&mixed, 0).is_err());
+    // A VLAN-identified flow: the rule carries its VLAN stack (net_null still declines).
+    let tagged = FiveTuple {
+        vlans: &[100, 7],
+        ..v4
+    };
+    assert!(matches!(
+        port.steer_flow(&tagged, 0).unwrap(),
+        FlowOffload::Software
+    ));
+    for bad in [&[4096u16][..], &[1, 2, 3][..]] {
+        let t = FiveTuple { vlans: bad, ..v4 };
+        assert!(matches!(
+            port.steer_flow(&t, 0),
+            Err(DpdkError::InvalidArgument { .. })
+        ));
+    }
+    assert_eq!(port.flow_counts(), (0, 3));
     let rss = port.rss_enabled();
     drop(port);
     ctx.assert_no_leak("flow_offload_software_fallback");
     format!(
-        "net_null: 2 flows left to software, RSS {}",
+        "net_null: 3 flows left to software (one with a VLAN stack), RSS {}",
         if rss { "on" } else { "off" }
     )
 }

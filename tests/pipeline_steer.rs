@@ -605,7 +605,7 @@ fn a_flow_evicted_earlier_in_the_burst_is_not_followed() {
     let mut s = acme_one_pool(PipelineConfig {
         flow_capacity: 8, // one probe window: every flow competes for the same 8 slots
         flow_idle_ns: 1_000,
-        age_budget: 0, // only eviction frees a slot
+        age_budget: 0,              // only eviction frees a slot
         tenant_flow_permille: 1000, // the one tenant may fill the table
         ..PipelineConfig::default()
     });

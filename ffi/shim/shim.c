@@ -124,6 +124,17 @@ uint16_t infersteer_pktmbuf_tailroom(const struct rte_mbuf *m)
 	return rte_pktmbuf_tailroom(m);
 }
 
+int infersteer_pktmbuf_writable(const struct rte_mbuf *m)
+{
+	return rte_mbuf_refcnt_read(m) == 1 &&
+	       (m->ol_flags & (RTE_MBUF_F_INDIRECT | RTE_MBUF_F_EXTERNAL)) == 0;
+}
+
+uint16_t infersteer_pktmbuf_ref(struct rte_mbuf *m)
+{
+	return rte_mbuf_refcnt_update(m, 1);
+}
+
 int infersteer_pktmbuf_trim(struct rte_mbuf *m, uint16_t len)
 {
 	return rte_pktmbuf_trim(m, len);
@@ -237,7 +248,8 @@ uint32_t infersteer_jhash(const void *key, uint32_t length, uint32_t initval)
 /* The pattern and actions of one 5-tuple rule, built on the caller's stack. */
 struct five_tuple_rule {
 	struct rte_flow_attr attr;
-	struct rte_flow_item pattern[4];
+	struct rte_flow_item pattern[6];
+	struct rte_flow_item_vlan vlan_spec[2], vlan_mask[2];
 	struct rte_flow_action actions[2];
 	struct rte_flow_item_ipv4 ip4_spec, ip4_mask;
 	struct rte_flow_item_ipv6 ip6_spec, ip6_mask;
@@ -248,11 +260,24 @@ struct five_tuple_rule {
 
 static int build_5tuple(struct five_tuple_rule *r, uint8_t ip_version, const uint8_t *src_addr,
                         const uint8_t *dst_addr, uint16_t src_port, uint16_t dst_port,
-                        uint8_t l4_proto, uint16_t queue)
+                        uint8_t l4_proto, uint8_t vlan_count, const uint16_t *vlan_ids,
+                        uint16_t queue)
 {
 	memset(r, 0, sizeof(*r));
 	r->attr.ingress = 1;
 	r->pattern[0].type = RTE_FLOW_ITEM_TYPE_ETH;
+	if (vlan_count > 2 || (vlan_count > 0 && vlan_ids == NULL))
+		return -EINVAL;
+	for (unsigned int v = 0; v < vlan_count; v++) {
+		if (vlan_ids[v] > 0x0fff)
+			return -EINVAL;
+		r->vlan_spec[v].hdr.vlan_tci = rte_cpu_to_be_16(vlan_ids[v]);
+		r->vlan_mask[v].hdr.vlan_tci = rte_cpu_to_be_16(0x0fff);
+		r->pattern[1 + v].type = RTE_FLOW_ITEM_TYPE_VLAN;
+		r->pattern[1 + v].spec = &r->vlan_spec[v];
+		r->pattern[1 + v].mask = &r->vlan_mask[v];
+	}
+	const unsigned int l3 = 1 + vlan_count;
 	if (ip_version == 4) {
 		memcpy(&r->ip4_spec.hdr.src_addr, src_addr, 4);
 		memcpy(&r->ip4_spec.hdr.dst_addr, dst_addr, 4);
@@ -260,9 +285,9 @@ static int build_5tuple(struct five_tuple_rule *r, uint8_t ip_version, const uin
 		r->ip4_mask.hdr.src_addr = UINT32_MAX;
 		r->ip4_mask.hdr.dst_addr = UINT32_MAX;
 		r->ip4_mask.hdr.next_proto_id = UINT8_MAX;
-		r->pattern[1].type = RTE_FLOW_ITEM_TYPE_IPV4;
-		r->pattern[1].spec = &r->ip4_spec;
-		r->pattern[1].mask = &r->ip4_mask;
+		r->pattern[l3].type = RTE_FLOW_ITEM_TYPE_IPV4;
+		r->pattern[l3].spec = &r->ip4_spec;
+		r->pattern[l3].mask = &r->ip4_mask;
 	} else if (ip_version == 6) {
 		memcpy(r->ip6_spec.hdr.src_addr, src_addr, 16);
 		memcpy(r->ip6_spec.hdr.dst_addr, dst_addr, 16);
@@ -270,9 +295,9 @@ static int build_5tuple(struct five_tuple_rule *r, uint8_t ip_version, const uin
 		memset(r->ip6_mask.hdr.src_addr, 0xff, 16);
 		memset(r->ip6_mask.hdr.dst_addr, 0xff, 16);
 		r->ip6_mask.hdr.proto = UINT8_MAX;
-		r->pattern[1].type = RTE_FLOW_ITEM_TYPE_IPV6;
-		r->pattern[1].spec = &r->ip6_spec;
-		r->pattern[1].mask = &r->ip6_mask;
+		r->pattern[l3].type = RTE_FLOW_ITEM_TYPE_IPV6;
+		r->pattern[l3].spec = &r->ip6_spec;
+		r->pattern[l3].mask = &r->ip6_mask;
 	} else {
 		return -EINVAL;
 	}
@@ -281,21 +306,21 @@ static int build_5tuple(struct five_tuple_rule *r, uint8_t ip_version, const uin
 		r->udp_spec.hdr.dst_port = rte_cpu_to_be_16(dst_port);
 		r->udp_mask.hdr.src_port = UINT16_MAX;
 		r->udp_mask.hdr.dst_port = UINT16_MAX;
-		r->pattern[2].type = RTE_FLOW_ITEM_TYPE_UDP;
-		r->pattern[2].spec = &r->udp_spec;
-		r->pattern[2].mask = &r->udp_mask;
+		r->pattern[l3 + 1].type = RTE_FLOW_ITEM_TYPE_UDP;
+		r->pattern[l3 + 1].spec = &r->udp_spec;
+		r->pattern[l3 + 1].mask = &r->udp_mask;
 	} else if (l4_proto == IPPROTO_TCP) {
 		r->tcp_spec.hdr.src_port = rte_cpu_to_be_16(src_port);
 		r->tcp_spec.hdr.dst_port = rte_cpu_to_be_16(dst_port);
 		r->tcp_mask.hdr.src_port = UINT16_MAX;
 		r->tcp_mask.hdr.dst_port = UINT16_MAX;
-		r->pattern[2].type = RTE_FLOW_ITEM_TYPE_TCP;
-		r->pattern[2].spec = &r->tcp_spec;
-		r->pattern[2].mask = &r->tcp_mask;
+		r->pattern[l3 + 1].type = RTE_FLOW_ITEM_TYPE_TCP;
+		r->pattern[l3 + 1].spec = &r->tcp_spec;
+		r->pattern[l3 + 1].mask = &r->tcp_mask;
 	} else {
 		return -EINVAL;
 	}
-	r->pattern[3].type = RTE_FLOW_ITEM_TYPE_END;
+	r->pattern[l3 + 2].type = RTE_FLOW_ITEM_TYPE_END;
 	r->queue.index = queue;
 	r->actions[0].type = RTE_FLOW_ACTION_TYPE_QUEUE;
 	r->actions[0].conf = &r->queue;
@@ -305,11 +330,12 @@ static int build_5tuple(struct five_tuple_rule *r, uint8_t ip_version, const uin
 
 int infersteer_flow_validate_5tuple(uint16_t port_id, uint8_t ip_version, const uint8_t *src_addr,
                                     const uint8_t *dst_addr, uint16_t src_port, uint16_t dst_port,
-                                    uint8_t l4_proto, uint16_t queue, struct rte_flow_error *error)
+                                    uint8_t l4_proto, uint8_t vlan_count, const uint16_t *vlan_ids,
+                                    uint16_t queue, struct rte_flow_error *error)
 {
 	struct five_tuple_rule r;
 	int ret = build_5tuple(&r, ip_version, src_addr, dst_addr, src_port, dst_port, l4_proto,
-	                       queue);
+	                       vlan_count, vlan_ids, queue);
 	if (ret != 0)
 		return ret;
 	return rte_flow_validate(port_id, &r.attr, r.pattern, r.actions, error);
@@ -318,12 +344,13 @@ int infersteer_flow_validate_5tuple(uint16_t port_id, uint8_t ip_version, const 
 struct rte_flow *infersteer_flow_create_5tuple(uint16_t port_id, uint8_t ip_version,
                                                const uint8_t *src_addr, const uint8_t *dst_addr,
                                                uint16_t src_port, uint16_t dst_port,
-                                               uint8_t l4_proto, uint16_t queue,
+                                               uint8_t l4_proto, uint8_t vlan_count,
+                                               const uint16_t *vlan_ids, uint16_t queue,
                                                struct rte_flow_error *error)
 {
 	struct five_tuple_rule r;
 	int ret = build_5tuple(&r, ip_version, src_addr, dst_addr, src_port, dst_port, l4_proto,
-	                       queue);
+	                       vlan_count, vlan_ids, queue);
 	if (ret != 0) {
 		rte_errno = -ret;
 		return NULL;

@@ -40,6 +40,11 @@ int infersteer_pktmbuf_rss_hash(const struct rte_mbuf *m, uint32_t *hash);
 uint64_t infersteer_pktmbuf_ol_flags(const struct rte_mbuf *m);
 uint8_t *infersteer_pktmbuf_append(struct rte_mbuf *m, uint16_t len);
 uint16_t infersteer_pktmbuf_tailroom(const struct rte_mbuf *m);
+/* 1 when the mbuf may be written: reference count 1 and a direct buffer (neither indirect nor
+ * external); else 0. */
+int infersteer_pktmbuf_writable(const struct rte_mbuf *m);
+/* Adds one reference (rte_mbuf_refcnt_update(m, 1)) and returns the new count. */
+uint16_t infersteer_pktmbuf_ref(struct rte_mbuf *m);
 int infersteer_pktmbuf_trim(struct rte_mbuf *m, uint16_t len);
 void infersteer_pktmbuf_reset(struct rte_mbuf *m);
 struct rte_mempool *infersteer_pktmbuf_pool(const struct rte_mbuf *m);
@@ -88,15 +93,19 @@ uint32_t infersteer_jhash(const void *key, uint32_t length, uint32_t initval);
  * or 6, `l4_proto` is 6 (TCP) or 17 (UDP). Patterns: ETH / IPV4|IPV6 / TCP|UDP / END with full
  * masks on the five fields; actions: QUEUE(queue) / END. `validate` returns 0 or a negative
  * errno (rte_flow_validate's contract); `create` returns the rule or NULL with rte_errno set.
- * `error` is filled by the PMD on failure.
+ * `error` is filled by the PMD on failure. `vlan_count` (0..=2) VLAN items with the ids of
+ * `vlan_ids` (outermost first) sit between ETH and IP, so that the rule matches only the flow's
+ * own VLAN stack (a tenant's identity), never the same 5-tuple on another VLAN.
  */
 int infersteer_flow_validate_5tuple(uint16_t port_id, uint8_t ip_version, const uint8_t *src_addr,
                                     const uint8_t *dst_addr, uint16_t src_port, uint16_t dst_port,
-                                    uint8_t l4_proto, uint16_t queue, struct rte_flow_error *error);
+                                    uint8_t l4_proto, uint8_t vlan_count, const uint16_t *vlan_ids,
+                                    uint16_t queue, struct rte_flow_error *error);
 struct rte_flow *infersteer_flow_create_5tuple(uint16_t port_id, uint8_t ip_version,
                                                const uint8_t *src_addr, const uint8_t *dst_addr,
                                                uint16_t src_port, uint16_t dst_port,
-                                               uint8_t l4_proto, uint16_t queue,
+                                               uint8_t l4_proto, uint8_t vlan_count,
+                                               const uint16_t *vlan_ids, uint16_t queue,
                                                struct rte_flow_error *error);
 
 #endif

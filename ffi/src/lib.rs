@@ -108,6 +108,11 @@ pub mod shim {
         pub fn infersteer_pktmbuf_append(m: *mut rte_mbuf, len: u16) -> *mut u8;
         /// `rte_pktmbuf_tailroom`.
         pub fn infersteer_pktmbuf_tailroom(m: *const rte_mbuf) -> u16;
+        /// 1 when the mbuf may be written (reference count 1, direct: neither
+        /// `RTE_MBUF_F_INDIRECT` nor `RTE_MBUF_F_EXTERNAL`), else 0.
+        pub fn infersteer_pktmbuf_writable(m: *const rte_mbuf) -> c_int;
+        /// `rte_mbuf_refcnt_update(m, 1)`: the new reference count.
+        pub fn infersteer_pktmbuf_ref(m: *mut rte_mbuf) -> u16;
         /// `rte_pktmbuf_trim`: 0, or -1 when `len` exceeds the last segment.
         pub fn infersteer_pktmbuf_trim(m: *mut rte_mbuf, len: u16) -> c_int;
         /// `rte_pktmbuf_reset`.
@@ -189,9 +194,10 @@ pub mod shim {
         ) -> c_int;
         /// `rte_jhash`.
         pub fn infersteer_jhash(key: *const c_void, length: u32, initval: u32) -> u32;
-        /// `rte_flow_validate` for an ETH / IPV4|IPV6 / UDP|TCP 5-tuple rule steering to
-        /// `queue`: 0 or a negative errno. Addresses are 4 or 16 bytes in network order, ports
-        /// in host order.
+        /// `rte_flow_validate` for an ETH / VLAN{0,2} / IPV4|IPV6 / UDP|TCP 5-tuple rule
+        /// steering to `queue`: 0 or a negative errno. Addresses are 4 or 16 bytes in network
+        /// order, ports in host order; `vlan_count` ids (0..=2, each at most 0xfff) are read
+        /// from `vlan_ids`, outermost first.
         pub fn infersteer_flow_validate_5tuple(
             port_id: u16,
             ip_version: u8,
@@ -200,6 +206,8 @@ pub mod shim {
             src_port: u16,
             dst_port: u16,
             l4_proto: u8,
+            vlan_count: u8,
+            vlan_ids: *const u16,
             queue: u16,
             error: *mut rte_flow_error,
         ) -> c_int;
@@ -212,6 +220,8 @@ pub mod shim {
             src_port: u16,
             dst_port: u16,
             l4_proto: u8,
+            vlan_count: u8,
+            vlan_ids: *const u16,
             queue: u16,
             error: *mut rte_flow_error,
         ) -> *mut rte_flow;

@@ -41,6 +41,9 @@ pub enum DpdkError {
         /// Bytes available after the data.
         tailroom: u16,
     },
+    /// An mbuf may not be written: another reference shares it (reference count above 1) or
+    /// its buffer is not its own (an indirect or external-buffer mbuf).
+    NotWritable,
 }
 
 impl DpdkError {
@@ -112,6 +115,9 @@ impl fmt::Display for DpdkError {
             Self::InvalidArgument { what } => write!(f, "invalid argument: {what}"),
             Self::QueueInUse { queue } => write!(f, "queue {queue} is already in use"),
             Self::PortInUse { port } => write!(f, "port {port} already has a live Port handle"),
+            Self::NotWritable => f.write_str(
+                "the mbuf is shared (reference count above 1) or indirect/external: not writable",
+            ),
             Self::NoTailroom { needed, tailroom } => {
                 write!(f, "mbuf tailroom {tailroom} < {needed} bytes to append")
             }

@@ -43,6 +43,12 @@ pub struct FiveTuple {
     pub dst_port: u16,
     /// TCP or UDP.
     pub proto: L4Proto,
+    /// The flow's outer VLAN ids, outermost first (at most two, each at most 0xfff; empty for
+    /// an untagged flow): part of the flow's identity, so the rule matches this VLAN stack
+    /// only, never the same 5-tuple on another tenant's VLAN. Tunnelled flows (whose identity
+    /// includes the VNI and outer endpoint) are not offloaded by this rule: steer them in
+    /// software.
+    pub vlans: &'static [u16],
 }
 
 /// What [`Port::steer_flow`] achieved.
@@ -120,9 +126,17 @@ impl Port<'_> {
             what: "flow addresses of different IP versions",
         })?;
         let proto = flow.proto.number();
+        if flow.vlans.len() > 2 || flow.vlans.iter().any(|&v| v > 0x0fff) {
+            return Err(DpdkError::InvalidArgument {
+                what: "flow VLAN stack: at most two ids, each at most 0xfff",
+            });
+        }
+        let vlan_count = flow.vlans.len() as u8;
+        let vlan_ids = flow.vlans.as_ptr();
         let mut err = sys::rte_flow_error::default();
-        // SAFETY: `src`/`dst` are 16 readable bytes (the shim reads 4 or 16), `err` is a valid
-        // out-pointer, and the port id is valid; the shim builds the pattern on its stack.
+        // SAFETY: `src`/`dst` are 16 readable bytes (the shim reads 4 or 16), `vlan_ids` points
+        // at `vlan_count` (≤ 2, checked) readable ids, `err` is a valid out-pointer, and the
+        // port id is valid; the shim builds the pattern on its stack.
         let ret = unsafe {
             sys::infersteer_flow_validate_5tuple(
                 self.id(),
@@ -132,6 +146,8 @@ impl Port<'_> {
                 flow.src_port,
                 flow.dst_port,
                 proto,
+                vlan_count,
+                vlan_ids,
                 queue,
                 &mut err,
             )
@@ -153,6 +169,8 @@ impl Port<'_> {
                 flow.src_port,
                 flow.dst_port,
                 proto,
+                vlan_count,
+                vlan_ids,
                 queue,
                 &mut err,
             )

@@ -28,8 +28,11 @@ const _: () = assert!(core::mem::size_of::<Mbuf>() == core::mem::size_of::<*mut 
 
 /// One packet buffer, owned: freed (`rte_pktmbuf_free`) on drop.
 ///
-/// Invariant: the pointer is a live mbuf from a pktmbuf pool that nobody else frees, with
-/// reference count 1 (never a clone or an indirect mbuf), so its data may be written.
+/// Invariant: the pointer is a live mbuf from a pktmbuf pool, and this `Mbuf` owns one of its
+/// references (the one its drop gives back). An mbuf is usually direct with reference count
+/// 1, but one adopted from a driver or another DPDK component may be shared (a clone, a
+/// mirrored frame) or indirect: every write ([`Mbuf::data_mut`], [`Mbuf::append`]) first
+/// checks [`Mbuf::is_writable`] and refuses with [`DpdkError::NotWritable`] otherwise.
 ///
 /// An `Mbuf` carries no lifetime; it must be freed (or handed to DPDK) before its
 /// [`Mempool`](super::Mempool) and the [`Eal`](super::Eal) are dropped. A pool dropped with
@@ -144,20 +147,48 @@ impl Mbuf {
         }
     }
 
-    /// The first segment's bytes, writable.
+    /// Whether the mbuf may be written: reference count 1 and a direct buffer of its own
+    /// (neither indirect nor external). A shared or indirect mbuf's bytes are someone else's
+    /// too, so the library never writes them.
     #[inline]
-    pub fn data_mut(&mut self) -> &mut [u8] {
-        // SAFETY: as in `data`; the reference count is 1 (type invariant) and `&mut self` is
-        // exclusive, so no one else reads or writes these bytes meanwhile.
+    pub fn is_writable(&self) -> bool {
+        // SAFETY: reads the reference count and flags of a live mbuf (type invariant).
+        unsafe { sys::infersteer_pktmbuf_writable(self.0.as_ptr()) == 1 }
+    }
+
+    /// Another owner of the same packet (`rte_mbuf_refcnt_update(m, 1)`): both must be
+    /// dropped before the buffer returns to its pool, and neither is writable while both live.
+    pub fn share(&self) -> Self {
+        // SAFETY: the mbuf is live; adding a reference makes the new `Mbuf` the owner of one
+        // reference, which its drop (`rte_pktmbuf_free`) gives back.
         unsafe {
+            sys::infersteer_pktmbuf_ref(self.0.as_ptr());
+        }
+        Self(self.0)
+    }
+
+    /// The first segment's bytes, writable.
+    ///
+    /// # Errors
+    ///
+    /// [`DpdkError::NotWritable`] when the mbuf is shared or indirect ([`Mbuf::is_writable`]).
+    #[inline]
+    pub fn data_mut(&mut self) -> Result<&mut [u8], DpdkError> {
+        if !self.is_writable() {
+            return Err(DpdkError::NotWritable);
+        }
+        // SAFETY: as in `data`; the reference count is 1 and the buffer direct (checked just
+        // above) and `&mut self` is exclusive, so no one else reads or writes these bytes
+        // meanwhile.
+        Ok(unsafe {
             let base: *mut u8 = self.field(sys::consts::MBUF_OFF_BUF_ADDR);
             let off: u16 = self.field(sys::consts::MBUF_OFF_DATA_OFF);
             let len: u16 = self.field(sys::consts::MBUF_OFF_DATA_LEN);
             if base.is_null() || len == 0 {
-                return &mut [];
+                return Ok(&mut []);
             }
             core::slice::from_raw_parts_mut(base.add(usize::from(off)), usize::from(len))
-        }
+        })
     }
 
     /// Bytes in the first segment.
@@ -214,8 +245,12 @@ impl Mbuf {
     }
 
     /// Appends `bytes` (`rte_pktmbuf_append` + copy). Errors with
-    /// [`DpdkError::NoTailroom`] and leaves the mbuf unchanged when they do not fit.
+    /// [`DpdkError::NoTailroom`] and leaves the mbuf unchanged when they do not fit, and with
+    /// [`DpdkError::NotWritable`] when the mbuf is shared or indirect.
     pub fn append(&mut self, bytes: &[u8]) -> Result<(), DpdkError> {
+        if !self.is_writable() {
+            return Err(DpdkError::NotWritable);
+        }
         let tailroom = self.tailroom();
         let len = u16::try_from(bytes.len())
             .ok()

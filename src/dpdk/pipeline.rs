@@ -69,6 +69,12 @@ impl Frame for Mbuf {
         Mbuf::port(self)
     }
 
+    /// `pkt_len`: every segment, so that a chained frame is policed for all its bytes.
+    #[inline]
+    fn wire_len(&self) -> usize {
+        self.pkt_len() as usize
+    }
+
     /// The mbuf's address. Only a [`Verdict::Gpu`] turns it into ownership (the descriptor's);
     /// [`process_mbufs`] then forgets its own copy.
     #[inline]

@@ -155,7 +155,6 @@ pub struct PolicyConfig {
     pub unattributed_rate: RateLimit,
 }
 
-
 /// The field of a tenant a [`ConfigError`] points at.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum TenantField {
