@@ -668,6 +668,11 @@ impl Pipeline {
         &self.steer
     }
 
+    /// Slots in the flow table (the configured capacity rounded up to a power of two).
+    pub fn flow_capacity(&self) -> usize {
+        self.flows.capacity()
+    }
+
     /// A copy of every counter.
     pub fn snapshot(&self) -> Snapshot {
         // The total is the sum of the per-tenant and unattributed counters (each frame is

@@ -159,6 +159,7 @@ impl FlowKey {
     }
 
     /// The key from the addresses in the IP header at `at` of `bytes` and the other fields.
+    #[allow(clippy::too_many_arguments)] // the key's fields, each a different kind
     #[inline(always)]
     fn from_parts(
         bytes: &[u8],

@@ -2,6 +2,8 @@
 //! emitter spec, plus the facts a parse of it must report.
 #![allow(dead_code, unreachable_pub, missing_docs)]
 
+pub mod world;
+
 use infersteer::capacity::{MAX_IPV6_EXT_HEADERS, MAX_VLAN_TAGS};
 use infersteer::wire::emit::{
     self, FrameSpec, HopSpec, IpSpec, Ipv6ExtSpec, L4Spec, TunnelProto, TunnelSpec, VlanSpec,
