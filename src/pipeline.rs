@@ -1266,8 +1266,8 @@ impl Pipeline {
                     None => Verdict::Host,
                 }
             }
-            Err(_) => self.record(i, f, &summary, None, now_ns),
-            Ok(info) => self.record(i, f, &summary, Some(&info), now_ns),
+            Err(e) => self.record(i, f, &summary, Err(refusal(e)), now_ns),
+            Ok(info) => self.record(i, f, &summary, Ok(&info), now_ns),
         }
     }
 
@@ -1334,9 +1334,9 @@ impl Pipeline {
                 self.apply(i, f, tenant, FlowDecision::Host, false, now_ns)
             }
             Some(result) => {
-                let info = result.ok();
                 self.release_reassembly(slot);
-                let (tenant, decision) = self.decide(i, f, &summary, info.as_ref());
+                let info = result.map_err(refusal);
+                let (tenant, decision) = self.decide(i, f, &summary, info.as_ref().map_err(|r| *r));
                 if let Some(t) = self.tenants.get_mut(i) {
                     *t = tenant;
                 }
@@ -1367,7 +1367,7 @@ impl Pipeline {
         i: usize,
         f: &F,
         summary: &FrameSummary,
-        info: Option<&RequestInfo>,
+        info: Result<&RequestInfo, DropReason>,
         now_ns: u64,
     ) -> Verdict {
         let (tenant, decision) = self.decide(i, f, summary, info);
@@ -1396,12 +1396,13 @@ impl Pipeline {
         i: usize,
         f: &F,
         summary: &FrameSummary,
-        info: Option<&RequestInfo>,
+        info: Result<&RequestInfo, DropReason>,
     ) -> (Option<TenantId>, FlowDecision) {
         let trusted = self.policy.trusted(f.port(), f.bytes(), summary);
         let base = self.policy.resolve(&trusted);
-        let Some(info) = info else {
-            return (base, FlowDecision::Drop(DropReason::BadRequest));
+        let info = match info {
+            Ok(info) => info,
+            Err(reason) => return (base, FlowDecision::Drop(reason)),
         };
         // An SNI that names another tenant than the network's attributes do is a spoof, in
         // whatever order the attributes are tried.
@@ -1459,6 +1460,14 @@ fn is_tcp(s: &FrameSummary) -> bool {
 /// Whether any IP layer of the frame (outer or inner) is a fragment.
 fn is_fragment(s: &FrameSummary) -> bool {
     s.outer.fragment != Fragment::None || s.inner.is_some_and(|l| l.fragment != Fragment::None)
+}
+
+/// The drop reason of a first flight that did not classify.
+fn refusal(e: L7Error) -> DropReason {
+    match e {
+        L7Error::Ambiguous(_) => DropReason::AmbiguousRequest,
+        _ => DropReason::BadRequest,
+    }
 }
 
 /// The drop reason of a refused flow-table insert.

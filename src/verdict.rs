@@ -86,11 +86,15 @@ pub enum DropReason {
     FlowCap,
     /// The tenant (or the unattributed share) already holds its cap of reassembly slots.
     ReassemblyCap,
+    /// The request could be read two ways by the gateway and the backend (duplicate Host,
+    /// claim or model headers, Content-Length with Transfer-Encoding, models that disagree,
+    /// duplicate JSON `model` or gRPC `model_name`): refused rather than guessed.
+    AmbiguousRequest,
 }
 
 impl DropReason {
     /// Number of reasons (the length of a per-reason counter array).
-    pub const COUNT: usize = 23;
+    pub const COUNT: usize = 24;
 
     /// Every reason, in counter order.
     pub const ALL: [Self; Self::COUNT] = [
@@ -117,6 +121,7 @@ impl DropReason {
         Self::SpoofedSni,
         Self::FlowCap,
         Self::ReassemblyCap,
+        Self::AmbiguousRequest,
     ];
 
     /// Index of the reason in a per-reason counter array.
@@ -151,6 +156,7 @@ impl DropReason {
             Self::SpoofedSni => "spoofed_sni",
             Self::FlowCap => "flow_cap",
             Self::ReassemblyCap => "reassembly_cap",
+            Self::AmbiguousRequest => "ambiguous_request",
         }
     }
 }

@@ -103,6 +103,7 @@ impl Classifier {
                 )
                 .map_err(|e| match e {
                     H2Error::Incomplete => L7Error::Incomplete,
+                    H2Error::Ambiguous(a) => L7Error::Ambiguous(a),
                     e => L7Error::H2(e),
                 })?;
             }
@@ -110,6 +111,7 @@ impl Classifier {
                 let req = http1::parse_request(bytes, &self.config.headers, self.config.max_head)
                     .map_err(|e| match e {
                     Http1Error::Incomplete => L7Error::Incomplete,
+                    Http1Error::Ambiguous(a) => L7Error::Ambiguous(a),
                     e => L7Error::Http1(e),
                 })?;
                 let body = bytes.get(req.head_len..).unwrap_or(&[]);
@@ -200,6 +202,7 @@ fn fill_http1(
     match req.model(body, body_scan) {
         http1::ModelLookup::Found(m, _) => info.model.set(m),
         http1::ModelLookup::NeedBody => return Err(L7Error::Incomplete),
+        http1::ModelLookup::Ambiguous(a) => return Err(L7Error::Ambiguous(a)),
         http1::ModelLookup::Absent => {}
     }
     Ok(())

@@ -18,8 +18,8 @@
 use core::fmt;
 
 use super::hpack::{Decoder, HpackError};
-use super::http1::{json_top_level_string, kserve_model, HeaderNames};
-use super::{FixedStr, RequestInfo, RequestKind};
+use super::http1::{json_top_level_field, kserve_model, HeaderNames, JsonField};
+use super::{Ambiguity, FixedStr, RequestInfo, RequestKind};
 
 /// The client connection preface (RFC 9113 §3.4).
 pub const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
@@ -70,6 +70,10 @@ pub enum H2Error {
     MissingPseudoHeader,
     /// A malformed gRPC length-prefixed message or protobuf field.
     BadGrpcMessage,
+    /// The request could be read two ways by the gateway and the backend (the same rules as
+    /// HTTP/1.1: duplicate `:authority`/host, claim or model headers, any Transfer-Encoding,
+    /// models that disagree, duplicate `model` or `model_name`).
+    Ambiguous(Ambiguity),
 }
 
 impl fmt::Display for H2Error {
@@ -88,6 +92,7 @@ impl fmt::Display for H2Error {
             Self::Hpack(e) => write!(f, "HPACK: {e}"),
             Self::MissingPseudoHeader => write!(f, "request without :method or :path"),
             Self::BadGrpcMessage => write!(f, "malformed gRPC message"),
+            Self::Ambiguous(a) => write!(f, "ambiguous request: {a}"),
         }
     }
 }
@@ -271,6 +276,15 @@ pub fn classify_h2(
     let mut grpc = false;
     let mut have_method = false;
     let mut have_path = false;
+    let mut ambiguity: Option<Ambiguity> = None;
+    let mut flag = |a: Ambiguity| {
+        ambiguity.get_or_insert(a);
+    };
+    let mut authority_seen = false;
+    let mut host = FixedStr::<128>::EMPTY;
+    let mut host_seen = false;
+    let mut claim_seen = false;
+    let mut model_seen = false;
     state
         .hpack
         .decode_block(block, &mut |name: &[u8], value: &[u8]| {
@@ -284,17 +298,43 @@ pub fn classify_h2(
                     have_path = true;
                     Some(&mut info.path)
                 }
-                b":authority" => Some(&mut info.authority),
-                b"host" if info.authority.is_empty() => Some(&mut info.authority),
+                b":authority" => {
+                    if authority_seen {
+                        flag(Ambiguity::DuplicateHost);
+                    }
+                    authority_seen = true;
+                    Some(&mut info.authority)
+                }
+                b"host" => {
+                    if host_seen {
+                        flag(Ambiguity::DuplicateHost);
+                    }
+                    host_seen = true;
+                    Some(&mut host)
+                }
+                // Connection-specific fields are malformed in HTTP/2 (RFC 9113 §8.2.2); a
+                // Transfer-Encoding in particular is one a backend might honour.
+                b"transfer-encoding" => {
+                    flag(Ambiguity::TransferEncoding);
+                    None
+                }
                 b"content-type" => {
                     grpc |= value.starts_with(b"application/grpc");
                     None
                 }
                 n if n.eq_ignore_ascii_case(names.tenant) => {
+                    if claim_seen {
+                        flag(Ambiguity::DuplicateClaim);
+                    }
+                    claim_seen = true;
                     info.tenant_claim.set(value);
                     None
                 }
                 n if n.eq_ignore_ascii_case(names.model) => {
+                    if model_seen {
+                        flag(Ambiguity::DuplicateModelHeader);
+                    }
+                    model_seen = true;
                     info.model.set(value);
                     None
                 }
@@ -312,6 +352,18 @@ pub fn classify_h2(
                 d.set(value);
             }
         })?;
+    if let Some(a) = ambiguity {
+        return Err(H2Error::Ambiguous(a));
+    }
+    // `host` stands in for a missing `:authority`; given both, they must agree (RFC 9113
+    // §8.3.1).
+    if host_seen {
+        if !authority_seen {
+            info.authority = host;
+        } else if host != info.authority {
+            return Err(H2Error::Ambiguous(Ambiguity::DuplicateHost));
+        }
+    }
     if !have_method || !have_path {
         return Err(H2Error::MissingPseudoHeader);
     }
@@ -319,13 +371,18 @@ pub fn classify_h2(
         info.kind = RequestKind::Grpc;
     }
     if let Some(m) = kserve_model(info.path.as_bytes()) {
+        if !info.model.is_empty() && info.model.as_bytes() != m {
+            return Err(H2Error::Ambiguous(Ambiguity::ModelMismatch));
+        }
         info.model.set(m);
     }
     let wants_model = !end_stream
         && info.model.is_empty()
         && (!grpc || info.path.as_bytes() == KSERVE_MODEL_INFER);
+    // A model named in the headers is checked against the body's when the body is here.
+    let check_body = !end_stream && !info.model.is_empty();
     let wants_prefix = !end_stream && prefix_bytes > 0;
-    if !wants_model && !wants_prefix {
+    if !wants_model && !wants_prefix && !check_body {
         return Ok(());
     }
 
@@ -348,17 +405,30 @@ pub fn classify_h2(
         };
         info.prefix_hash =
             super::body_prefix_hash(data, frame.flags & END_STREAM != 0, prefix_bytes);
-        if !wants_model {
-            return Ok(());
-        }
-        if grpc {
-            if let Some(m) = grpc_model_name(data)? {
-                info.model.set(m);
+        // The body's model: gRPC `model_name`, or the JSON `model` (both refused when given
+        // twice). Only a request that still needs its model waits for it.
+        let in_body = if grpc {
+            match grpc_model_name(data) {
+                Ok(m) => m,
+                Err(H2Error::Incomplete) if !wants_model => None,
+                Err(H2Error::BadGrpcMessage) if !wants_model => None,
+                Err(e) => return Err(e),
             }
-        } else if let Some(m) =
-            json_top_level_string(data.get(..body_scan).unwrap_or(data), b"model")
-        {
-            info.model.set(m);
+        } else {
+            match json_top_level_field(data.get(..body_scan).unwrap_or(data), b"model") {
+                JsonField::Found(m) => Some(m),
+                JsonField::Duplicate => {
+                    return Err(H2Error::Ambiguous(Ambiguity::DuplicateJsonModel))
+                }
+                JsonField::Absent | JsonField::Truncated => None,
+            }
+        };
+        if let Some(m) = in_body {
+            if info.model.is_empty() {
+                info.model.set(m);
+            } else if info.model.as_bytes() != m {
+                return Err(H2Error::Ambiguous(Ambiguity::ModelMismatch));
+            }
         }
         return Ok(());
     }
@@ -380,6 +450,9 @@ pub fn grpc_model_name(data: &[u8]) -> Result<Option<&[u8]>, H2Error> {
     let len = u32::from_be_bytes([l0, l1, l2, l3]) as usize;
     let complete = msg.len() >= len;
     let mut rest = msg.get(..len).unwrap_or(msg);
+    // Protobuf takes the last of repeated scalar fields; the first is what would be checked,
+    // so a second `model_name` is refused. The whole message (as far as it is here) is read.
+    let mut found: Option<&[u8]> = None;
     while !rest.is_empty() {
         let Some(key) = varint(&mut rest) else {
             return Err(if complete {
@@ -400,20 +473,30 @@ pub fn grpc_model_name(data: &[u8]) -> Result<Option<&[u8]>, H2Error> {
             _ => return Err(H2Error::BadGrpcMessage),
         };
         let Some(value) = value else {
+            if found.is_some() && !complete {
+                // Cut short past the name: what follows cannot be checked here.
+                return Ok(found);
+            }
             return Err(if complete {
                 H2Error::BadGrpcMessage
             } else {
                 H2Error::Incomplete
             });
         };
-        if field == 1 && wire == 2 {
-            return Ok(Some(value));
+        if field == 1 {
+            if wire != 2 {
+                return Err(H2Error::BadGrpcMessage);
+            }
+            if found.is_some() {
+                return Err(H2Error::Ambiguous(Ambiguity::DuplicateGrpcModelName));
+            }
+            found = Some(value);
         }
     }
-    if complete {
-        Ok(None)
-    } else {
-        Err(H2Error::Incomplete)
+    match found {
+        Some(m) => Ok(Some(m)),
+        None if complete => Ok(None),
+        None => Err(H2Error::Incomplete),
     }
 }
 

@@ -416,7 +416,9 @@ impl<const TABLE: usize, const ENTRIES: usize> DynamicTable<TABLE, ENTRIES> {
 ///   default, as in HTTP/2. It is also the initial maximum size.
 /// - `ENTRIES`: room for entry positions; must be at least `TABLE / 32` (checked at build).
 /// - `STRING`: the longest Huffman-decoded name or value accepted; raw strings are borrowed
-///   from the block and have no limit of their own.
+///   from the block and have no limit of their own. 4096 by default, the table's size: any
+///   field the peer could also insert into the table (a long Huffman-coded `authorization`
+///   header, say) decodes.
 ///
 /// ```
 /// use infersteer::l7::hpack::Decoder;
@@ -437,8 +439,11 @@ impl<const TABLE: usize, const ENTRIES: usize> DynamicTable<TABLE, ENTRIES> {
 /// assert_eq!(decoder.table_size(), 57);
 /// ```
 #[derive(Clone)]
-pub struct Decoder<const TABLE: usize = 4096, const ENTRIES: usize = 128, const STRING: usize = 512>
-{
+pub struct Decoder<
+    const TABLE: usize = 4096,
+    const ENTRIES: usize = 128,
+    const STRING: usize = 4096,
+> {
     table: DynamicTable<TABLE, ENTRIES>,
     name_buf: [u8; STRING],
     value_buf: [u8; STRING],

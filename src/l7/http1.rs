@@ -19,6 +19,7 @@
     clippy::expect_used
 )]
 
+use super::Ambiguity;
 use core::fmt;
 
 /// What is wrong with a request head.
@@ -41,6 +42,10 @@ pub enum Http1Error {
     ObsoleteFold,
     /// A Content-Length that is not a decimal number, or two that differ.
     BadContentLength,
+    /// The head could be read two ways by the gateway and the backend (duplicate Host,
+    /// claim or model headers; Content-Length with Transfer-Encoding; a Transfer-Encoding
+    /// that does not end in `chunked`).
+    Ambiguous(Ambiguity),
 }
 
 impl fmt::Display for Http1Error {
@@ -54,6 +59,7 @@ impl fmt::Display for Http1Error {
             Self::BadHeader => "bad header line",
             Self::ObsoleteFold => "obsolete header line folding",
             Self::BadContentLength => "bad Content-Length",
+            Self::Ambiguous(a) => return write!(f, "ambiguous request: {a}"),
         };
         f.write_str(s)
     }
@@ -122,6 +128,9 @@ pub struct Http1Request<'a> {
     pub priority: Option<&'a [u8]>,
     /// Content-Length, if given.
     pub content_length: Option<u64>,
+    /// Transfer-Encoding, if given (then its final coding is `chunked` and there is no
+    /// Content-Length: anything else is refused as [`Ambiguity`]).
+    pub transfer_encoding: Option<&'a [u8]>,
     /// Length of the head, request line to the empty line included.
     pub head_len: usize,
     /// Number of header fields.
@@ -139,6 +148,8 @@ pub enum ModelLookup<'b> {
     /// The model can only be in the JSON body, and more of it is needed: the body received so
     /// far ends before both the Content-Length and the scan limit.
     NeedBody,
+    /// The path, the model header and the body disagree, or the body names `"model"` twice.
+    Ambiguous(Ambiguity),
 }
 
 impl<'a> Http1Request<'a> {
@@ -150,21 +161,35 @@ impl<'a> Http1Request<'a> {
     where
         'a: 'b,
     {
-        if let Some(m) = kserve_model(self.path) {
-            return ModelLookup::Found(m, ModelSource::KservePath);
+        let named = kserve_model(self.path)
+            .map(|m| (m, ModelSource::KservePath))
+            .or(self.model_header.map(|m| (m, ModelSource::Header)));
+        if let (Some(path), Some(header)) = (kserve_model(self.path), self.model_header) {
+            if path != header {
+                return ModelLookup::Ambiguous(Ambiguity::ModelMismatch);
+            }
         }
-        if let Some(m) = self.model_header {
-            return ModelLookup::Found(m, ModelSource::Header);
-        }
+        // The body is read even when the path or header named the model: a backend that
+        // reads the body's `model` must not be handed another model than the one checked.
+        // A chunked body's framing hides the JSON: it is not scanned.
         let expected = self
             .content_length
             .map_or(0, |n| usize::try_from(n).unwrap_or(usize::MAX));
         let want = expected.min(body_limit);
         let scan = body.get(..want).unwrap_or(body);
-        match json_top_level_field(scan, b"model") {
-            JsonField::Found(m) => ModelLookup::Found(m, ModelSource::Body),
-            JsonField::Truncated if scan.len() < want => ModelLookup::NeedBody,
-            JsonField::Truncated | JsonField::Absent => ModelLookup::Absent,
+        let in_body = match json_top_level_field(scan, b"model") {
+            JsonField::Found(m) => Some(m),
+            JsonField::Duplicate => return ModelLookup::Ambiguous(Ambiguity::DuplicateJsonModel),
+            JsonField::Truncated if named.is_none() && scan.len() < want => {
+                return ModelLookup::NeedBody
+            }
+            JsonField::Truncated | JsonField::Absent => None,
+        };
+        match (named, in_body) {
+            (Some((m, _)), Some(b)) if m != b => ModelLookup::Ambiguous(Ambiguity::ModelMismatch),
+            (Some((m, src)), _) => ModelLookup::Found(m, src),
+            (None, Some(b)) => ModelLookup::Found(b, ModelSource::Body),
+            (None, None) => ModelLookup::Absent,
         }
     }
 }
@@ -498,8 +523,17 @@ pub fn parse_request_into<'a>(
         let raw = after_colon.get(..end).unwrap_or(&[]);
         rest = after_colon.get(next..).unwrap_or(&[]);
         req.headers = req.headers.saturating_add(1);
-        let slot = if same_name(name, b"host") {
-            &mut req.host
+        // Host, the claim and the model header once each: a second copy is one a backend
+        // may read instead of the first (RFC 9112 §3.2: a request with two Host fields is
+        // invalid).
+        let (slot, twice) = if same_name(name, b"host") {
+            (&mut req.host, Ambiguity::DuplicateHost)
+        } else if same_name(name, b"transfer-encoding") {
+            if req.transfer_encoding.is_some() {
+                return Err(Http1Error::Ambiguous(Ambiguity::TransferEncoding));
+            }
+            req.transfer_encoding = Some(trim_ows(raw));
+            continue;
         } else if same_name(name, b"content-length") {
             let n = parse_decimal(trim_ows(raw)).ok_or(Http1Error::BadContentLength)?;
             if req.content_length.is_some_and(|old| old != n) {
@@ -508,19 +542,39 @@ pub fn parse_request_into<'a>(
             req.content_length = Some(n);
             continue;
         } else if same_name(name, names.tenant) {
-            &mut req.tenant
+            (&mut req.tenant, Ambiguity::DuplicateClaim)
         } else if same_name(name, names.model) {
-            &mut req.model_header
+            (&mut req.model_header, Ambiguity::DuplicateModelHeader)
         } else if same_name(name, names.session) {
-            &mut req.session
+            // Steering hints, not policy: the first occurrence wins.
+            if req.session.is_none() {
+                req.session = Some(trim_ows(raw));
+            }
+            continue;
         } else if same_name(name, names.priority) {
-            &mut req.priority
+            if req.priority.is_none() {
+                req.priority = Some(trim_ows(raw));
+            }
+            continue;
         } else {
             continue;
         };
-        // The first occurrence wins.
-        if slot.is_none() {
-            *slot = Some(trim_ows(raw));
+        if slot.is_some() {
+            return Err(Http1Error::Ambiguous(twice));
+        }
+        *slot = Some(trim_ows(raw));
+    }
+    // RFC 9112 §6.1/§6.3: Transfer-Encoding with Content-Length is a smuggling vector, and a
+    // request whose final coding is not chunked has no determinable length.
+    if let Some(te) = req.transfer_encoding {
+        if req.content_length.is_some() {
+            return Err(Http1Error::Ambiguous(
+                Ambiguity::ContentLengthWithTransferEncoding,
+            ));
+        }
+        let last = te.rsplit(|&b| b == b',').next().map(trim_ows);
+        if !last.is_some_and(|c| c.eq_ignore_ascii_case(b"chunked")) {
+            return Err(Http1Error::Ambiguous(Ambiguity::TransferEncoding));
         }
     }
     req.head_len = window.len() - rest.len();
@@ -563,6 +617,9 @@ pub enum JsonField<'b> {
     Absent,
     /// The bytes end before the object does: more of the body may hold the member.
     Truncated,
+    /// The member appears twice at the top level (a key spelled with escapes that decode to
+    /// `key` counts): a reader may take either, so the caller must refuse.
+    Duplicate,
 }
 
 /// The raw value of the top-level string member `key` of the JSON object in `json`, or `None`
@@ -570,16 +627,20 @@ pub enum JsonField<'b> {
 pub fn json_top_level_string<'b>(json: &'b [u8], key: &[u8]) -> Option<&'b [u8]> {
     match json_top_level_field(json, key) {
         JsonField::Found(v) => Some(v),
-        JsonField::Absent | JsonField::Truncated => None,
+        JsonField::Absent | JsonField::Truncated | JsonField::Duplicate => None,
     }
 }
 
 /// Scans the JSON object in `json` for the top-level string member `key`. Nested objects and
 /// arrays are skipped, never searched; the walk is iterative with a depth counter, so deep
-/// nesting cannot overflow the stack.
+/// nesting cannot overflow the stack. After the member is found the rest of the object (as
+/// far as `json` goes) is scanned too: a second member named `key` is
+/// [`JsonField::Duplicate`]. Keys are compared after their escapes are decoded
+/// (`"mod\u0065l"` is `"model"`), as a JSON parser would.
 pub fn json_top_level_field<'b>(json: &'b [u8], key: &[u8]) -> JsonField<'b> {
+    let mut found: Option<Option<&'b [u8]>> = None;
     // `None` from a step means the bytes ran out; a syntax error is reported as `Absent`.
-    let scan = || -> Option<JsonField<'b>> {
+    let mut scan = || -> Option<JsonField<'b>> {
         let mut r = json;
         skip_ws(&mut r);
         match r.first()? {
@@ -600,14 +661,19 @@ pub fn json_top_level_field<'b>(json: &'b [u8], key: &[u8]) -> JsonField<'b> {
                 _ => return Some(JsonField::Absent),
             }
             skip_ws(&mut r);
-            if k == key {
-                return Some(if r.first()? == &b'"' {
-                    JsonField::Found(json_string(&mut r)?)
+            if json_key_is(k, key) {
+                if found.is_some() {
+                    return Some(JsonField::Duplicate);
+                }
+                if r.first()? == &b'"' {
+                    found = Some(Some(json_string(&mut r)?));
                 } else {
-                    JsonField::Absent
-                });
+                    found = Some(None);
+                    skip_value(&mut r)?;
+                }
+            } else {
+                skip_value(&mut r)?;
             }
-            skip_value(&mut r)?;
             skip_ws(&mut r);
             match r.first()? {
                 b',' => r = r.get(1..)?,
@@ -615,7 +681,64 @@ pub fn json_top_level_field<'b>(json: &'b [u8], key: &[u8]) -> JsonField<'b> {
             }
         }
     };
-    scan().unwrap_or(JsonField::Truncated)
+    let outcome = scan();
+    match (outcome, found) {
+        (Some(JsonField::Duplicate), _) => JsonField::Duplicate,
+        // The member was seen; the object ended, stopped parsing, or the bytes ran out past
+        // it (what lies beyond cannot be checked here).
+        (_, Some(Some(v))) => JsonField::Found(v),
+        (_, Some(None)) => JsonField::Absent,
+        (Some(other), None) => other,
+        (None, None) => JsonField::Truncated,
+    }
+}
+
+/// Whether the raw JSON key `raw` (between its quotes, escapes as sent) decodes to `key`.
+fn json_key_is(raw: &[u8], key: &[u8]) -> bool {
+    if !raw.contains(&b'\\') {
+        return raw == key;
+    }
+    let mut out = key.iter();
+    let mut r = raw;
+    while let Some((&b, rest)) = r.split_first() {
+        let (c, rest) = if b == b'\\' {
+            match rest.split_first() {
+                Some((b'u', hex)) => {
+                    let Some((digits, tail)) = hex.split_first_chunk::<4>() else {
+                        return false;
+                    };
+                    let v = digits.iter().try_fold(0u32, |acc, &d| {
+                        (d as char).to_digit(16).map(|x| acc * 16 + x)
+                    });
+                    match v.and_then(|v| u8::try_from(v).ok()) {
+                        Some(c) => (c, tail),
+                        // Not a byte of an ASCII key.
+                        None => return false,
+                    }
+                }
+                Some((&e, tail)) => (
+                    match e {
+                        b'"' | b'\\' | b'/' => e,
+                        b'b' => 8,
+                        b'f' => 12,
+                        b'n' => b'\n',
+                        b'r' => b'\r',
+                        b't' => b'\t',
+                        _ => return false,
+                    },
+                    tail,
+                ),
+                None => return false,
+            }
+        } else {
+            (b, rest)
+        };
+        if out.next() != Some(&c) {
+            return false;
+        }
+        r = rest;
+    }
+    out.next().is_none()
 }
 
 #[inline]

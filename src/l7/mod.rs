@@ -245,12 +245,57 @@ impl RequestInfo {
     }
 }
 
+/// Where the gateway and the backend it protects could read one request two ways: the
+/// request is refused rather than judged by one reading while served by the other. The same
+/// rules hold for HTTP/1.1 and HTTP/2 (and gRPC).
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Ambiguity {
+    /// Two Host headers, two `:authority` pseudo-headers, or a `host` that differs from
+    /// `:authority`.
+    DuplicateHost,
+    /// The tenant claim header more than once.
+    DuplicateClaim,
+    /// The model header more than once.
+    DuplicateModelHeader,
+    /// Content-Length together with Transfer-Encoding (RFC 9112 §6.3: a smuggling vector).
+    ContentLengthWithTransferEncoding,
+    /// A Transfer-Encoding whose final coding is not `chunked` (the body's length is then
+    /// unknown), given twice, or any Transfer-Encoding in HTTP/2 (RFC 9113 §8.2.2).
+    TransferEncoding,
+    /// The model named by the KServe path, the model header and the JSON body disagree.
+    ModelMismatch,
+    /// The JSON body's top level holds `"model"` more than once (escaped spellings such as
+    /// `"mod\u0065l"` count as `"model"`).
+    DuplicateJsonModel,
+    /// A gRPC `ModelInferRequest` holds `model_name` (field 1) more than once (protobuf
+    /// takes the last; the gateway would check the first).
+    DuplicateGrpcModelName,
+}
+
+impl fmt::Display for Ambiguity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::DuplicateHost => "Host or :authority given twice or disagreeing",
+            Self::DuplicateClaim => "tenant claim header given twice",
+            Self::DuplicateModelHeader => "model header given twice",
+            Self::ContentLengthWithTransferEncoding => "Content-Length with Transfer-Encoding",
+            Self::TransferEncoding => "Transfer-Encoding not ending in chunked, or in HTTP/2",
+            Self::ModelMismatch => "path, model header and body name different models",
+            Self::DuplicateJsonModel => "JSON body names \"model\" twice",
+            Self::DuplicateGrpcModelName => "gRPC model_name given twice",
+        })
+    }
+}
+
 /// Why classification failed.
 #[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum L7Error {
     /// The bytes so far end inside the request: feed more and try again.
     Incomplete,
+    /// The request could be read two ways ([`Ambiguity`]): refused.
+    Ambiguous(Ambiguity),
     /// A malformed TLS ClientHello.
     Tls(tls::TlsError),
     /// A malformed HTTP/1.1 request.
@@ -263,6 +308,7 @@ impl fmt::Display for L7Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Incomplete => write!(f, "request incomplete: more bytes needed"),
+            Self::Ambiguous(a) => write!(f, "ambiguous request: {a}"),
             Self::Tls(e) => write!(f, "TLS: {e}"),
             Self::Http1(e) => write!(f, "HTTP/1.1: {e}"),
             Self::H2(e) => write!(f, "HTTP/2: {e}"),
