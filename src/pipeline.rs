@@ -30,12 +30,14 @@
 )]
 
 use crate::capacity::BURST_SIZE;
+use crate::l7::http1::{self, Http1Error};
 use crate::l7::reassembly::{self, Outcome, SlotId};
+use crate::l7::stream::{seq_lt, Chunked, H2Walk};
 use crate::l7::{fnv1a, Classifier, ClassifyConfig, L7Error, RequestInfo, RequestKind};
 use crate::policy::{Attribute, Color, ModelId, PolicerBank, PolicyTable, TenantId, TenantPolicer};
 use crate::queue::{DescFlags, Descriptor, Producer};
 use crate::steer::{
-    FlowDecision, FlowEntry, FlowKey, FlowStats, FlowTable, NoQueue, SteerTable, TableFull,
+    FlowDecision, FlowEntry, FlowKey, FlowStats, FlowTable, NoQueue, SteerTable, TableFull, Track,
 };
 use crate::verdict::{DropReason, TlsHint};
 use crate::wire::{self, Fragment, FrameSummary, IpFamily, L4Kind};
@@ -518,6 +520,9 @@ pub struct Pipeline {
     lens: [u32; BURST_SIZE],
     keys: [FlowKey; BURST_SIZE],
     hashes: [u32; BURST_SIZE],
+    /// Frame `i`'s TCP sequence number and flags (0 for a frame without TCP).
+    seqs: [u32; BURST_SIZE],
+    tcp_flags: [u8; BURST_SIZE],
     tenants: [Option<TenantId>; BURST_SIZE],
     // Counters.
     frames_in: u64,
@@ -535,7 +540,24 @@ struct Facts {
     payload: (u16, u16),
     /// The flow hash (the NIC's RSS hash, else the key's).
     hash: u32,
+    /// TCP sequence number and flags.
+    seq: u32,
+    flags: u8,
 }
+
+impl Facts {
+    /// The sequence number just past the segment's payload.
+    #[inline(always)]
+    fn seq_end(&self) -> u32 {
+        let (start, end) = self.payload;
+        self.seq.wrapping_add(u32::from(end.saturating_sub(start)))
+    }
+}
+
+/// TCP flags the pipeline reads.
+const TCP_FIN: u8 = 0x01;
+const TCP_SYN: u8 = 0x02;
+const TCP_RST: u8 = 0x04;
 
 /// Where a frame stands after the parse and lookup stages.
 #[derive(Clone, Copy)]
@@ -650,6 +672,8 @@ impl Pipeline {
             lens: [0; BURST_SIZE],
             keys: [FlowKey::default(); BURST_SIZE],
             hashes: [0; BURST_SIZE],
+            seqs: [0; BURST_SIZE],
+            tcp_flags: [0; BURST_SIZE],
             tenants: [None; BURST_SIZE],
             frames_in: 0,
             per_tenant: alloc::vec![Counts::default(); tenants],
@@ -875,8 +899,11 @@ impl Pipeline {
             .zip(self.keys.iter_mut())
             .zip(self.hashes.iter_mut())
             .zip(self.tenants.iter_mut())
-            .zip(self.lens.iter_mut());
-        for (((((((((f, summary), full), payload), v), st), key), hash), t), len) in per_frame {
+            .zip(self.lens.iter_mut())
+            .zip(self.seqs.iter_mut().zip(self.tcp_flags.iter_mut()));
+        for ((((((((((f, summary), full), payload), v), st), key), hash), t), len), (seq, tf)) in
+            per_frame
+        {
             if let Some(a) = ahead.next() {
                 a.prefetch();
             }
@@ -889,6 +916,7 @@ impl Pipeline {
                 Some(p) => {
                     *full = false;
                     *payload = (p.payload_offset, p.payload_end);
+                    (*seq, *tf) = (p.seq, p.flags);
                     (FlowKey::from_plain_tcp(bytes, &p, f.port()), true)
                 }
                 None => {
@@ -898,6 +926,7 @@ impl Pipeline {
                         continue;
                     }
                     *payload = (summary.payload_offset, summary.payload_end);
+                    (*seq, *tf) = tcp_seq_flags(bytes, summary);
                     (
                         FlowKey::from_frame_hashed(bytes, summary, f.port()),
                         is_tcp(summary) && !is_fragment(summary),
@@ -1023,6 +1052,16 @@ impl Pipeline {
         else {
             return None;
         };
+        // A body segment of a connection whose current message has a known end costs one
+        // sequence comparison; a segment that reaches past it (the next request), a SYN, FIN
+        // or RST, and connections followed frame by frame take the slow lane.
+        match entry.track {
+            Track::None if facts.flags & (TCP_SYN | TCP_FIN | TCP_RST) == 0 => {}
+            Track::Http1 { next }
+                if facts.flags & (TCP_SYN | TCP_FIN | TCP_RST) == 0
+                    && !seq_lt(next, facts.seq_end()) => {}
+            _ => return None,
+        }
         entry.last_ns = now_ns;
         entry.packets += 1;
         let v = if self.policers.police(t, u64::from(facts.len), now_ns) == Color::Red {
@@ -1049,18 +1088,149 @@ impl Pipeline {
         let Some(entry) = self.flows.entry_mut(slot) else {
             return self.new_flow(i, f, now_ns);
         };
+        let facts_flags = self.tcp_flags.get(i).copied().unwrap_or(0);
+        if facts_flags & TCP_SYN != 0 {
+            // A new connection on a 5-tuple whose entry is still here: the old one is over.
+            self.retire(slot);
+            return self.new_flow(i, f, now_ns);
+        }
         entry.last_ns = now_ns;
         entry.packets += 1;
         let tenant = entry.tenant;
         let decision = entry.decision;
+        let track = entry.track;
         if let Some(t) = self.tenants.get_mut(i) {
             *t = tenant;
         }
-        match decision {
+        let v = match decision {
             FlowDecision::Reassembling { slot: rs } => {
                 self.continue_first_flight(i, f, slot, rs, now_ns)
             }
+            FlowDecision::Gpu { .. } if track != Track::None => {
+                self.follow(i, f, slot, tenant, decision, track, now_ns)
+            }
             d => self.apply(i, f, tenant, d, false, now_ns),
+        };
+        if facts_flags & (TCP_FIN | TCP_RST) != 0 {
+            // The connection ends: its entry goes, so a 5-tuple reused later is a new flow.
+            self.retire(slot);
+        }
+        v
+    }
+
+    /// Removes a flow's entry (and a reassembly slot it still holds).
+    fn retire(&mut self, slot: usize) {
+        if let Some(FlowDecision::Reassembling { slot: rs }) =
+            self.flows.entry(slot).map(|e| e.decision)
+        {
+            self.release_reassembly(SlotId::from_bits(rs));
+        }
+        self.flows.remove(slot);
+    }
+
+    /// A segment of a connection whose later requests are followed (`track`): body bytes
+    /// follow the flow's decision; a segment that starts a request has it checked first.
+    #[allow(clippy::too_many_arguments)]
+    fn follow<F: Frame + ?Sized>(
+        &mut self,
+        i: usize,
+        f: &F,
+        slot: usize,
+        tenant: Option<TenantId>,
+        decision: FlowDecision,
+        track: Track,
+        now_ns: u64,
+    ) -> Verdict {
+        let facts = self.facts(i);
+        let bytes = f.bytes();
+        let (start, end) = facts.payload;
+        let payload = bytes
+            .get(usize::from(start)..usize::from(end.max(start)))
+            .unwrap_or(&[]);
+        let seq_end = facts.seq_end();
+        let next = match track {
+            Track::None => return self.apply(i, f, tenant, decision, false, now_ns),
+            Track::Http1 { next } | Track::Chunked { next, .. } | Track::H2 { next, .. } => next,
+        };
+        if payload.is_empty() || !seq_lt(next, seq_end) {
+            // No new bytes past what was followed (a retransmission, a pure ACK).
+            return self.apply(i, f, tenant, decision, false, now_ns);
+        }
+        if seq_lt(next, facts.seq) {
+            // A hole before this segment: the bytes between hold the next request's start (or
+            // framing), which has not been seen. The sender retransmits; nothing unchecked
+            // passes meanwhile.
+            return Verdict::Drop(DropReason::Reassembly);
+        }
+        let off = next.wrapping_sub(facts.seq) as usize;
+        let new = payload.get(off..).unwrap_or(&[]);
+        let FlowDecision::Gpu { queue, .. } = decision else {
+            return self.apply(i, f, tenant, decision, false, now_ns);
+        };
+        let outcome = match (track, tenant) {
+            (_, None) => Err(FlowDecision::Drop(DropReason::UnknownTenant)),
+            (Track::H2 { mut walk, .. }, Some(_)) => match walk.feed(new) {
+                Ok(()) => Ok(Track::H2 {
+                    next: seq_end,
+                    walk,
+                }),
+                // A new stream: its header block needs the connection's HPACK state, which
+                // is not kept; the connection leaves the GPU path rather than pass it
+                // unchecked.
+                Err(crate::l7::stream::H2Event::NewRequest) => Err(FlowDecision::Host),
+                Err(crate::l7::stream::H2Event::FrameTooLong) => {
+                    Err(FlowDecision::Drop(DropReason::BadRequest))
+                }
+            },
+            (Track::Chunked { mut state, .. }, Some(t)) => match state.feed(new) {
+                Ok(None) => Ok(Track::Chunked {
+                    next: seq_end,
+                    state,
+                }),
+                Ok(Some(k)) => {
+                    let at = next.wrapping_add(k as u32);
+                    let rest = new.get(k..).unwrap_or(&[]);
+                    follow_http1(
+                        &mut self.classifier,
+                        &self.policy,
+                        &self.steer,
+                        t,
+                        queue,
+                        at,
+                        rest,
+                        false,
+                    )
+                }
+                Err(_) => Err(FlowDecision::Drop(DropReason::BadRequest)),
+            },
+            (_, Some(t)) => follow_http1(
+                &mut self.classifier,
+                &self.policy,
+                &self.steer,
+                t,
+                queue,
+                next,
+                new,
+                false,
+            ),
+        };
+        match outcome {
+            Ok(track) => {
+                if let Some(e) = self.flows.entry_mut(slot) {
+                    e.track = track;
+                }
+                self.apply(i, f, tenant, decision, false, now_ns)
+            }
+            Err(d) => {
+                // The connection's decision from here on: a refused request drops the rest
+                // of the connection; one its GPU queue's pool cannot serve sends it to the
+                // host (a TCP stream never changes GPU queue mid-way).
+                if let Some(e) = self.flows.entry_mut(slot) {
+                    e.decision = d;
+                    e.track = Track::None;
+                }
+                self.apply(i, f, tenant, d, false, now_ns)
+            }
         }
     }
 
@@ -1180,6 +1350,8 @@ impl Pipeline {
             len: self.lens.get(i).copied().unwrap_or(0),
             payload: self.payloads.get(i).copied().unwrap_or((0, 0)),
             hash: self.hashes.get(i).copied().unwrap_or(0),
+            seq: self.seqs.get(i).copied().unwrap_or(0),
+            flags: self.tcp_flags.get(i).copied().unwrap_or(0),
         }
     }
 
@@ -1256,6 +1428,7 @@ impl Pipeline {
                     },
                     last_ns: now_ns,
                     packets: 1,
+                    track: Track::None,
                 };
                 if let Err(e) = self.flows.insert(hash, entry, now_ns) {
                     self.release_reassembly(slot);
@@ -1334,13 +1507,41 @@ impl Pipeline {
                 self.apply(i, f, tenant, FlowDecision::Host, false, now_ns)
             }
             Some(result) => {
-                self.release_reassembly(slot);
                 let info = result.map_err(refusal);
-                let (tenant, decision) = self.decide(i, f, &summary, info.as_ref().map_err(|r| *r));
+                let (tenant, mut decision) =
+                    self.decide(i, f, &summary, info.as_ref().map_err(|r| *r));
+                // Where the connection's later requests start, from the gathered flight.
+                let mut track = Track::None;
+                if let (Some(t), FlowDecision::Gpu { queue, .. }, Ok(info)) =
+                    (tenant, decision, info.as_ref())
+                {
+                    let flight = self.reassembly.bytes(slot).unwrap_or(&[]);
+                    let isn = self
+                        .reassembly
+                        .next_seq(slot)
+                        .map_or(seq, |n| n.wrapping_sub(flight.len() as u32));
+                    match initial_track(
+                        &mut self.classifier,
+                        &self.policy,
+                        &self.steer,
+                        t,
+                        info,
+                        queue,
+                        isn,
+                        flight,
+                    ) {
+                        Ok(tr) => track = tr,
+                        Err(d) => decision = d,
+                    }
+                }
+                self.release_reassembly(slot);
                 if let Some(t) = self.tenants.get_mut(i) {
                     *t = tenant;
                 }
                 self.settle(flow_slot, tenant, decision);
+                if let Some(e) = self.flows.entry_mut(flow_slot) {
+                    e.track = track;
+                }
                 self.apply(i, f, tenant, decision, true, now_ns)
             }
         }
@@ -1370,17 +1571,36 @@ impl Pipeline {
         info: Result<&RequestInfo, DropReason>,
         now_ns: u64,
     ) -> Verdict {
-        let (tenant, decision) = self.decide(i, f, summary, info);
+        let (tenant, mut decision) = self.decide(i, f, summary, info);
         if let Some(t) = self.tenants.get_mut(i) {
             *t = tenant;
         }
         if tenant.is_some() {
+            let mut track = Track::None;
+            if let (Some(t), FlowDecision::Gpu { queue, .. }, Ok(info)) = (tenant, decision, info) {
+                let flight = summary.payload(f.bytes());
+                let isn = self.seqs.get(i).copied().unwrap_or(0);
+                match initial_track(
+                    &mut self.classifier,
+                    &self.policy,
+                    &self.steer,
+                    t,
+                    info,
+                    queue,
+                    isn,
+                    flight,
+                ) {
+                    Ok(tr) => track = tr,
+                    Err(d) => decision = d,
+                }
+            }
             let entry = FlowEntry {
                 key: self.keys.get(i).copied().unwrap_or_default(),
                 tenant,
                 decision,
                 last_ns: now_ns,
                 packets: 1,
+                track,
             };
             let hash = self.hashes.get(i).copied().unwrap_or(0);
             if let Err(e) = self.flows.insert(hash, entry, now_ns) {
@@ -1460,6 +1680,139 @@ fn is_tcp(s: &FrameSummary) -> bool {
 /// Whether any IP layer of the frame (outer or inner) is a fragment.
 fn is_fragment(s: &FrameSummary) -> bool {
     s.outer.fragment != Fragment::None || s.inner.is_some_and(|l| l.fragment != Fragment::None)
+}
+
+/// Checks the HTTP/1.1 requests that start at sequence number `at` with `bytes` (a keep-alive
+/// request, or pipelined ones) against the connection's tenant `tenant` and GPU queue
+/// `queue`, and returns where the last message ends. `first_decided`: the first request of
+/// `bytes` is the first flight, already decided (only its length is read). `Err` is the
+/// connection's new decision: a drop for a request the tenant may not make, the host path for
+/// one the queue's pool does not serve or whose head is not all in this segment (it is not
+/// gathered), never an unchecked pass.
+#[allow(clippy::too_many_arguments)]
+fn follow_http1(
+    classifier: &mut Classifier,
+    policy: &PolicyTable,
+    steer: &SteerTable,
+    tenant: TenantId,
+    queue: u16,
+    mut at: u32,
+    mut bytes: &[u8],
+    mut first_decided: bool,
+) -> Result<Track, FlowDecision> {
+    let cfg = *classifier.config();
+    // Each round consumes a request head (at least one byte): bounded by the bytes.
+    while !bytes.is_empty() {
+        let req = match http1::parse_request(bytes, &cfg.headers, cfg.max_head) {
+            Ok(r) => r,
+            Err(Http1Error::Incomplete | Http1Error::TooLong) => return Err(FlowDecision::Host),
+            Err(Http1Error::Ambiguous(_)) => {
+                return Err(FlowDecision::Drop(DropReason::AmbiguousRequest))
+            }
+            Err(_) => return Err(FlowDecision::Drop(DropReason::BadRequest)),
+        };
+        if !first_decided {
+            let info = match classifier.classify(bytes) {
+                Ok(info) if info.kind == RequestKind::Http1 => info,
+                Ok(_) => return Err(FlowDecision::Drop(DropReason::BadRequest)),
+                // The model is only in a body not all here: not gathered, host path.
+                Err(L7Error::Incomplete) => return Err(FlowDecision::Host),
+                Err(e) => return Err(FlowDecision::Drop(refusal(e))),
+            };
+            let adm = policy.admit(tenant, &info).map_err(FlowDecision::Drop)?;
+            match adm.model {
+                Some(m) if adm.hint == TlsHint::Plaintext && steer.serves(queue, m, adm.pools) => {}
+                _ => return Err(FlowDecision::Host),
+            }
+        }
+        first_decided = false;
+        let head = req.head_len;
+        let body = bytes.get(head..).unwrap_or(&[]);
+        if req.transfer_encoding.is_some() {
+            let mut state = Chunked::START;
+            match state.feed(body) {
+                Ok(Some(k)) => {
+                    let used = head.saturating_add(k);
+                    at = at.wrapping_add(used as u32);
+                    bytes = bytes.get(used..).unwrap_or(&[]);
+                }
+                Ok(None) => {
+                    return Ok(Track::Chunked {
+                        next: at.wrapping_add(bytes.len() as u32),
+                        state,
+                    })
+                }
+                Err(_) => return Err(FlowDecision::Drop(DropReason::BadRequest)),
+            }
+        } else {
+            let len = req.content_length.unwrap_or(0);
+            let total = (head as u64).saturating_add(len);
+            if total > bytes.len() as u64 {
+                // Message bodies beyond 4 GiB would wrap the sequence space: refused.
+                let total =
+                    u32::try_from(total).map_err(|_| FlowDecision::Drop(DropReason::BadRequest))?;
+                return Ok(Track::Http1 {
+                    next: at.wrapping_add(total),
+                });
+            }
+            at = at.wrapping_add(total as u32);
+            bytes = bytes.get(total as usize..).unwrap_or(&[]);
+        }
+    }
+    Ok(Track::Http1 { next: at })
+}
+
+/// The track of a connection whose first flight (`flight`, starting at sequence number
+/// `isn`) was just decided for GPU queue `queue`: where its later requests start, after
+/// checking any that the flight already holds. `Err`: the connection's decision changes.
+#[allow(clippy::too_many_arguments)]
+fn initial_track(
+    classifier: &mut Classifier,
+    policy: &PolicyTable,
+    steer: &SteerTable,
+    tenant: TenantId,
+    info: &RequestInfo,
+    queue: u16,
+    isn: u32,
+    flight: &[u8],
+) -> Result<Track, FlowDecision> {
+    match info.kind {
+        RequestKind::Http1 => {
+            follow_http1(classifier, policy, steer, tenant, queue, isn, flight, true)
+        }
+        RequestKind::H2 | RequestKind::Grpc => {
+            let frames = flight.get(crate::l7::h2::PREFACE.len()..).unwrap_or(&[]);
+            let mut walk = H2Walk::new(0);
+            match walk.feed(frames) {
+                Ok(()) => Ok(Track::H2 {
+                    next: isn.wrapping_add(flight.len() as u32),
+                    walk,
+                }),
+                Err(crate::l7::stream::H2Event::NewRequest) => Err(FlowDecision::Host),
+                Err(crate::l7::stream::H2Event::FrameTooLong) => {
+                    Err(FlowDecision::Drop(DropReason::BadRequest))
+                }
+            }
+        }
+        // Encrypted passthrough: the requests inside cannot be read here.
+        RequestKind::Tls | RequestKind::Unknown => Ok(Track::None),
+    }
+}
+
+/// The TCP sequence number and flags of a parsed frame (0 without TCP).
+fn tcp_seq_flags(bytes: &[u8], s: &FrameSummary) -> (u32, u8) {
+    let Some(l4) = s.innermost().l4.filter(|l| l.kind == L4Kind::Tcp) else {
+        return (0, 0);
+    };
+    let at = usize::from(l4.offset);
+    match (bytes.get(at + 4..at + 8), bytes.get(at + 13)) {
+        (Some(b), Some(&fl)) => {
+            let mut w = [0u8; 4];
+            w.copy_from_slice(b);
+            (u32::from_be_bytes(w), fl)
+        }
+        _ => (0, 0),
+    }
 }
 
 /// The drop reason of a first flight that did not classify.

@@ -31,8 +31,9 @@ fn same_five_tuple_on_another_vlan_is_another_flow() {
     let v = w.one(forged);
     assert!(!matches!(v, Verdict::Gpu { .. }), "{v:?}");
     assert_eq!(w.snapshot().tenants[BRAVO as usize], before);
-    // Bravo's own next segment still follows its flow.
-    assert_eq!(w.one(flow.seq(2000).payload(b"body")), gpu(1));
+    // Bravo's own next request on the connection (keep-alive) still follows its flow.
+    let next = 1000 + request("mistral").len() as u32;
+    assert_eq!(w.one(flow.seq(next).payload(&request("mistral"))), gpu(1));
     w.check();
 }
 

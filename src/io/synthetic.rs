@@ -40,6 +40,7 @@
 //! a seed always gives the same bytes.
 #![forbid(unsafe_code)]
 
+use crate::l7::classify::H2_PREFACE;
 use crate::pipeline::{Frame, Verdict};
 use crate::policy::{
     Identity, IpPrefix, PolicyConfig, Priority, Rate, RateLimit, TenantConfig, Termination,
@@ -1172,6 +1173,23 @@ impl Gen {
                 return out;
             }
         };
+        // The flow's data segments share one payload (its length drawn per flow): the first is
+        // emitted, the others are copies with the sequence number and the TCP checksum patched
+        // (RFC 1624), which keeps building 100k frames cheap even without optimisation.
+        let n = data.unwrap_or_else(|| self.rng.range(shape.data.0, shape.data.1));
+        let len = self.rng.range(40, 600) as usize;
+        let at = self.rng.below(4096 - 600) as usize;
+        // Data segments are what the protocol says follows the first flight: the rest of an
+        // HTTP/1.1 request's body (its Content-Length covers them), DATA frames of the HTTP/2
+        // request's stream, TLS application-data records. Anything else would be a new
+        // request, which the pipeline checks as one.
+        let longer;
+        let first: &[u8] = if n > 0 && !scenario.is_tls() && !first.starts_with(H2_PREFACE) {
+            longer = with_longer_body(first, n as usize * len);
+            &longer
+        } else {
+            first
+        };
         if shape.syn {
             if let Some(b) = path.emit(isn, TCP_SYN, &[]) {
                 out.push(frame(b, Role::Handshake));
@@ -1197,21 +1215,20 @@ impl Gen {
             }
         }
         seq = seq.wrapping_add(first.len() as u32);
-        let n = data.unwrap_or_else(|| self.rng.range(shape.data.0, shape.data.1));
         if n == 0 {
             return out;
         }
-        // The flow's data segments share one payload (its length drawn per flow): the first is
-        // emitted, the others are copies with the sequence number and the TCP checksum patched
-        // (RFC 1624), which keeps building 100k frames cheap even without optimisation.
-        let len = self.rng.range(40, 600) as usize;
-        let at = self.rng.below(4096 - 600) as usize;
         let mut payload = Vec::with_capacity(len);
         if scenario.is_tls() {
             // A TLS application-data record header, then ciphertext-looking bytes.
             let rec = (len as u16).saturating_sub(5);
             payload.extend_from_slice(&[0x17, 0x03, 0x03]);
             payload.extend_from_slice(&rec.to_be_bytes());
+        } else if first.starts_with(H2_PREFACE) {
+            // A DATA frame on the request's stream (1 in every HTTP/2 capture here).
+            let body = (len as u32).saturating_sub(9);
+            payload.extend_from_slice(&body.to_be_bytes()[1..]);
+            payload.extend_from_slice(&[0, 0, 0, 0, 0, 1]);
         }
         let rest = len.saturating_sub(payload.len());
         payload.extend_from_slice(self.filler.get(at..at + rest).unwrap_or(&[]));
@@ -1229,6 +1246,36 @@ impl Gen {
         }
         out
     }
+}
+
+/// An HTTP/1.1 request whose Content-Length is `extra` bytes longer (its body continues in
+/// the flow's data segments); other bytes unchanged.
+fn with_longer_body(request: &[u8], extra: usize) -> Vec<u8> {
+    let head_end = request
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or(request.len());
+    let head = request.get(..head_end).unwrap_or(request);
+    let name = b"content-length:";
+    let Some(at) = head
+        .windows(name.len())
+        .position(|w| w.eq_ignore_ascii_case(name))
+    else {
+        return request.to_vec();
+    };
+    let value_start = at + name.len();
+    let line_end = head
+        .get(value_start..)
+        .and_then(|v| v.iter().position(|&b| b == b'\r'))
+        .map_or(head.len(), |p| value_start + p);
+    let old: usize = core::str::from_utf8(head.get(value_start..line_end).unwrap_or(&[]))
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    let mut out = request.get(..value_start).unwrap_or(&[]).to_vec();
+    out.extend_from_slice(format!(" {}", old + extra).as_bytes());
+    out.extend_from_slice(request.get(line_end..).unwrap_or(&[]));
+    out
 }
 
 /// Where the innermost TCP header's sequence number is in `frame`.

@@ -25,6 +25,7 @@ pub mod hpack;
 pub mod http1;
 pub mod huffman;
 pub mod reassembly;
+pub mod stream;
 pub mod tls;
 
 pub use classify::{Classifier, ClassifyConfig};

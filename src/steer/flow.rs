@@ -10,6 +10,7 @@
 //! in it is evicted; both are counted, as is a refused insert.
 #![forbid(unsafe_code)]
 
+use crate::l7::stream::{Chunked, H2Walk};
 use crate::policy::{ModelId, Priority, TenantId};
 use crate::queue::DescFlags;
 use crate::verdict::{DropReason, TlsHint};
@@ -370,6 +371,36 @@ pub enum FlowDecision {
     },
 }
 
+/// How the pipeline follows a connection's later requests, so that each one meets the
+/// policy ([`crate::l7::stream`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Track {
+    /// Nothing to follow: an encrypted passthrough connection (its requests cannot be read
+    /// here: policy is per connection), or a decision that sends nothing to a GPU.
+    #[default]
+    None,
+    /// HTTP/1.1: the current message ends just before sequence number `next` (its length
+    /// known from Content-Length); a segment that reaches past it carries the next request.
+    Http1 {
+        /// Sequence number of the next request's first byte.
+        next: u32,
+    },
+    /// HTTP/1.1 inside a chunked body: the bytes before `next` have been fed to `state`.
+    Chunked {
+        /// Sequence number of the next byte to feed.
+        next: u32,
+        /// The chunk framing so far.
+        state: Chunked,
+    },
+    /// HTTP/2: the frames before `next` have been walked.
+    H2 {
+        /// Sequence number of the next byte to walk.
+        next: u32,
+        /// The frame walk so far.
+        walk: H2Walk,
+    },
+}
+
 /// One flow.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct FlowEntry {
@@ -383,6 +414,8 @@ pub struct FlowEntry {
     pub last_ns: u64,
     /// Packets seen.
     pub packets: u64,
+    /// How its later requests are found.
+    pub track: Track,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -404,6 +437,7 @@ const FREE: Slot = Slot {
         decision: FlowDecision::Host,
         last_ns: 0,
         packets: 0,
+        track: Track::None,
     },
 };
 
@@ -771,6 +805,7 @@ mod tests {
             decision: FlowDecision::Host,
             last_ns: now,
             packets: 1,
+            track: Track::None,
         }
     }
 

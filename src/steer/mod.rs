@@ -20,7 +20,7 @@
 pub mod flow;
 pub mod maglev;
 
-pub use flow::{FlowDecision, FlowEntry, FlowKey, FlowStats, FlowTable, TableFull};
+pub use flow::{FlowDecision, FlowEntry, FlowKey, FlowStats, FlowTable, TableFull, Track};
 pub use maglev::Maglev;
 
 use crate::policy::{ModelId, PoolSet};
@@ -185,6 +185,20 @@ impl SteerTable {
     /// The spec of global queue `q`.
     pub fn queue(&self, q: usize) -> Option<&GpuQueueSpec> {
         self.queues.get(q)
+    }
+
+    /// Whether GPU queue `queue` belongs to a pool that serves `model` and that `allowed`
+    /// includes: a later request on a connection steered to `queue` may follow it there.
+    pub fn serves(&self, queue: u16, model: ModelId, allowed: PoolSet) -> bool {
+        self.model_pools.get(model.0 as usize).is_some_and(|list| {
+            list.iter().any(|&p| {
+                allowed.contains(p)
+                    && self
+                        .pools
+                        .get(usize::from(p))
+                        .is_some_and(|pool| pool.queues.contains(&queue))
+            })
+        })
     }
 
     /// Picks the GPU queue (global index) for a request of `model` by a tenant allowed

@@ -27,6 +27,10 @@ pub struct PlainTcp {
     pub payload_offset: u16,
     /// End of the TCP payload (the IP length; Ethernet padding excluded).
     pub payload_end: u16,
+    /// TCP sequence number.
+    pub seq: u32,
+    /// TCP flags (the low byte of the flags field: CWR ECE URG ACK PSH RST SYN FIN).
+    pub flags: u8,
 }
 
 const ETH_LEN: usize = 14;
@@ -84,6 +88,13 @@ pub fn parse_plain_tcp(frame: &[u8]) -> Option<PlainTcp> {
         dst_port: be16(frame, upper + 2)?,
         payload_offset: (upper + tcp_len) as u16,
         payload_end: end as u16,
+        seq: u32::from_be_bytes([
+            *frame.get(upper + 4)?,
+            *frame.get(upper + 5)?,
+            *frame.get(upper + 6)?,
+            *frame.get(upper + 7)?,
+        ]),
+        flags: *frame.get(upper + 13)?,
     })
 }
 

@@ -40,9 +40,10 @@ pub fn tenants() -> Vec<TenantConfig> {
     alpha.identity.ports = vec![1];
     alpha.identity.prefixes = vec![prefix([10, 1, 0, 0], 16)];
     alpha.identity.sni = vec!["alpha.example".into()];
-    alpha.models = vec!["llama".into()];
+    // llama (pool 0) and mistral (pool 1): a connection steered for one cannot carry the other.
+    alpha.models = vec!["llama".into(), "mistral".into()];
     alpha.default_model = Some("llama".into());
-    alpha.pools = vec![0];
+    alpha.pools = vec![0, 1];
     let mut bravo = TenantConfig::new("bravo");
     bravo.identity.vlans = vec![100];
     // The real Chromium capture (tests/fixtures/l7/chromium.bin) names tenant-f.infer.example.

@@ -1,0 +1,245 @@
+//! Attacks on per-connection state: requests after the first on a connection (keep-alive,
+//! pipelining, chunked bodies, further HTTP/2 streams) that the tenant may not make or that
+//! the connection's GPU queue cannot serve, holes in the stream, and 5-tuples reused after a
+//! connection closed. Every request meets the policy; steering stays per connection.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::world::*;
+use infersteer::pipeline::Verdict;
+use infersteer::verdict::DropReason;
+
+const Q0: Verdict = Verdict::Gpu { queue: 0 };
+
+/// A request with a JSON body of `body` bytes (the model in the header).
+fn req_body(model: &str, body: &str) -> Vec<u8> {
+    format!(
+        "POST /v1/chat/completions HTTP/1.1\r\nHost: gw\r\nx-ai-eg-model: {model}\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+/// The connection's segments, one per payload, with consecutive sequence numbers from 1000.
+fn segments(base: &Pkt, payloads: &[&[u8]]) -> Vec<Pkt> {
+    let mut seq = 1000u32;
+    payloads
+        .iter()
+        .map(|p| {
+            let s = base.clone().seq(seq).payload(p);
+            seq += p.len() as u32;
+            s
+        })
+        .collect()
+}
+
+#[test]
+fn a_keep_alive_request_for_a_forbidden_model_is_refused() {
+    let mut w = World::new();
+    let c = Pkt::tcp([10, 1, 8, 1], 1, b"");
+    let v = w.send(&segments(
+        &c,
+        &[&request("llama"), &request("secret"), b"more"],
+    ));
+    assert_eq!(v[0], Q0);
+    assert_eq!(v[1], Verdict::Drop(DropReason::ModelNotAllowed));
+    // The connection is refused from there on.
+    assert!(matches!(v[2], Verdict::Drop(_)), "{v:?}");
+    assert_eq!(w.descs.len(), 1);
+    w.check();
+}
+
+#[test]
+fn a_pipelined_request_in_the_same_segment_is_checked() {
+    let mut w = World::new();
+    let mut two = request("llama");
+    two.extend(request("secret"));
+    let v = w.one(Pkt::tcp([10, 1, 8, 2], 2, &two));
+    assert_eq!(v, Verdict::Drop(DropReason::ModelNotAllowed));
+    assert!(w.descs.is_empty());
+    w.check();
+}
+
+#[test]
+fn a_keep_alive_request_with_a_spoofed_claim_is_refused() {
+    let mut w = World::new();
+    let c = Pkt::tcp([10, 1, 8, 3], 3, b"");
+    let spoof = request_with("llama", "x-gateway-inference-fairness-id: bravo\r\n");
+    let v = w.send(&segments(&c, &[&request("llama"), &spoof]));
+    assert_eq!(v, [Q0, Verdict::Drop(DropReason::SpoofedTenant)]);
+    w.check();
+}
+
+/// Alpha may use mistral, but its connection went to llama's queue: the later mistral request
+/// goes to the host path, never to the wrong GPU, and so does the rest of the connection.
+#[test]
+fn a_keep_alive_request_the_connections_pool_cannot_serve_goes_to_the_host() {
+    let mut w = World::new();
+    let c = Pkt::tcp([10, 1, 8, 4], 4, b"");
+    let v = w.send(&segments(
+        &c,
+        &[&request("llama"), &request("mistral"), &request("llama")],
+    ));
+    assert_eq!(v, [Q0, Verdict::Host, Verdict::Host]);
+    assert_eq!(w.descs.len(), 1);
+    w.check();
+}
+
+/// An allowed keep-alive request on the same queue's model follows the connection.
+#[test]
+fn an_allowed_keep_alive_request_follows_the_connection() {
+    let mut w = World::new();
+    let c = Pkt::tcp([10, 1, 8, 5], 5, b"");
+    let body = "x".repeat(3000);
+    let first = req_body("llama", &body);
+    let (head, rest) = first.split_at(first.len() - 3000);
+    let v = w.send(&segments(
+        &c,
+        &[head, &rest[..1500], &rest[1500..], &request("llama")],
+    ));
+    assert_eq!(v, [Q0, Q0, Q0, Q0]);
+    w.check();
+}
+
+/// Bytes inside a body that look like a request head are body: not mistaken for a request.
+#[test]
+fn a_request_hidden_inside_a_body_is_body() {
+    let mut w = World::new();
+    let c = Pkt::tcp([10, 1, 8, 6], 6, b"");
+    let inner = request("secret");
+    let body = String::from_utf8(inner.clone()).unwrap();
+    let first = req_body("llama", &body);
+    let (head, rest) = first.split_at(first.len() - inner.len());
+    let v = w.send(&segments(&c, &[head, rest]));
+    assert_eq!(v, [Q0, Q0]);
+    w.check();
+}
+
+/// A chunked request body is followed chunk by chunk across segments; the request after it
+/// is checked.
+#[test]
+fn the_request_after_a_chunked_body_is_checked() {
+    let mut w = World::new();
+    let c = Pkt::tcp([10, 1, 8, 7], 7, b"");
+    let head = b"POST /v1/chat/completions HTTP/1.1\r\nHost: gw\r\nx-ai-eg-model: llama\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    let v = w.send(&segments(
+        &c,
+        &[
+            &head,
+            b"5\r\nhello\r\n6\r\n wor",
+            b"ld\r\n0\r\n\r\n",
+            &request("secret"),
+        ],
+    ));
+    assert_eq!(v[..3], [Q0, Q0, Q0]);
+    assert_eq!(v[3], Verdict::Drop(DropReason::ModelNotAllowed));
+    w.check();
+}
+
+/// A segment after a hole in the stream (where the next request starts) is not passed
+/// unchecked: dropped until the sender fills the hole.
+#[test]
+fn a_segment_past_a_hole_at_a_request_boundary_is_held_back() {
+    let mut w = World::new();
+    let c = Pkt::tcp([10, 1, 8, 8], 8, &request("llama")).seq(1000);
+    assert_eq!(w.one(c.clone()), Q0);
+    let next = 1000 + request("llama").len() as u32;
+    let v = w.one(c.clone().seq(next + 10).payload(b"anything at all"));
+    assert_eq!(v, Verdict::Drop(DropReason::Reassembly));
+    // The request that fills the hole is checked as usual.
+    assert_eq!(
+        w.one(c.seq(next).payload(&request("secret"))),
+        Verdict::Drop(DropReason::ModelNotAllowed)
+    );
+    w.check();
+}
+
+/// After a FIN the 5-tuple is free: a new connection on it is classified afresh, not steered
+/// by the old connection's decision.
+#[test]
+fn a_five_tuple_reused_after_fin_is_a_new_flow() {
+    let mut w = World::new();
+    let c = Pkt::tcp([10, 1, 8, 9], 9, &request("llama")).seq(1000);
+    assert_eq!(w.one(c.clone()), Q0);
+    let end = 1000 + request("llama").len() as u32;
+    w.one(c.clone().seq(end).payload(b"").flags(FIN_ACK));
+    assert_eq!(w.snapshot().flows.live, 0);
+    let v = w.one(c.seq(50_000).payload(b"continuation bytes, no request"));
+    assert!(!matches!(v, Verdict::Gpu { .. }), "{v:?}");
+    w.check();
+}
+
+/// A SYN on a 5-tuple whose entry is still there starts a new connection: the old decision is
+/// dropped with the old connection.
+#[test]
+fn a_syn_on_an_established_five_tuple_starts_over() {
+    let mut w = World::new();
+    let c = Pkt::tcp([10, 1, 8, 10], 10, &request("llama")).seq(1000);
+    assert_eq!(w.one(c.clone()), Q0);
+    w.one(c.clone().seq(77).payload(b"").flags(SYN));
+    let v = w.one(c.seq(78).payload(b"body bytes that are no request"));
+    assert!(!matches!(v, Verdict::Gpu { .. }), "{v:?}");
+    w.check();
+}
+
+/// A RST ends the connection too.
+#[test]
+fn a_rst_retires_the_flow() {
+    let mut w = World::new();
+    let c = Pkt::tcp([10, 1, 8, 11], 11, &request("llama")).seq(1000);
+    assert_eq!(w.one(c.clone()), Q0);
+    w.one(c.seq(1100).payload(b"").flags(RST));
+    assert_eq!(w.snapshot().flows.live, 0);
+    w.check();
+}
+
+fn h2_frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
+    let mut f = (payload.len() as u32).to_be_bytes()[1..].to_vec();
+    f.extend([kind, flags]);
+    f.extend(stream.to_be_bytes());
+    f.extend_from_slice(payload);
+    f
+}
+
+/// HPACK literal fields without indexing.
+fn hpack(fields: &[(&str, &str)]) -> Vec<u8> {
+    let mut b = Vec::new();
+    for (n, v) in fields {
+        b.push(0);
+        b.push(n.len() as u8);
+        b.extend_from_slice(n.as_bytes());
+        b.push(v.len() as u8);
+        b.extend_from_slice(v.as_bytes());
+    }
+    b
+}
+
+/// A second HTTP/2 stream on a connection whose first went to a GPU: its header block needs
+/// the connection's HPACK state, which is not kept, so the connection goes to the host path
+/// rather than pass the request unchecked. DATA of the first stream keeps to its queue.
+#[test]
+fn a_second_h2_stream_is_never_passed_unchecked() {
+    let mut w = World::new();
+    let fields = [
+        (":method", "POST"),
+        (":scheme", "http"),
+        (":path", "/v1/chat/completions"),
+        (":authority", "gw"),
+        ("x-ai-eg-model", "llama"),
+    ];
+    let mut first = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
+    first.extend(h2_frame(4, 0, 0, &[]));
+    first.extend(h2_frame(1, 0x4, 1, &hpack(&fields)));
+    let data = h2_frame(0, 0, 1, br#"{"model":"llama","messages":[]}"#);
+    let mut secret = fields;
+    secret[4] = ("x-ai-eg-model", "secret");
+    let second = h2_frame(1, 0x5, 3, &hpack(&secret));
+    let c = Pkt::tcp([10, 1, 8, 12], 12, b"");
+    let v = w.send(&segments(&c, &[&first, &data, &second, &data]));
+    assert_eq!(v[..2], [Q0, Q0]);
+    assert_eq!(v[2], Verdict::Host);
+    assert_eq!(v[3], Verdict::Host);
+    assert_eq!(w.descs.len(), 2);
+    w.check();
+}
