@@ -31,7 +31,14 @@ use infersteer::steer::{Choice, GpuQueueSpec, PoolSpec, SteerConfig, SteerTable}
 use infersteer::wire::emit::{emit_frame, FrameSpec};
 
 fn frame(sport: u16, payload: &[u8]) -> Vec<u8> {
-    let spec = FrameSpec::tcp_v4([10, 1, 0, 7], [10, 99, 0, 1], sport, 8000, payload);
+    frame_at(sport, 1, payload)
+}
+
+fn frame_at(sport: u16, seq: u32, payload: &[u8]) -> Vec<u8> {
+    let mut spec = FrameSpec::tcp_v4([10, 1, 0, 7], [10, 99, 0, 1], sport, 8000, payload);
+    if let infersteer::wire::emit::L4Spec::Tcp { seq: s, .. } = &mut spec.l4 {
+        *s = seq;
+    }
     let mut buf = vec![0u8; 2048];
     let n = emit_frame(&spec, &mut buf).unwrap();
     buf.truncate(n);
@@ -118,20 +125,27 @@ fn established(c: &mut Criterion) {
         0,
     )
     .unwrap();
-    let firsts: Vec<Vec<u8>> = (0..BURST_SIZE as u16)
+    // Each connection's request announces a long body; the measured frames are 256-byte
+    // segments of it (keep-alive body segments: the express lane checks each one's sequence
+    // range against the message's end).
+    let heads: Vec<Vec<u8>> = (0..BURST_SIZE as u16)
         .map(|i| {
-            frame(
-                40_000 + i,
-                format!(
-                    "POST /v1/chat/completions HTTP/1.1\r\nHost: gw\r\nx-ai-eg-model: \
-                     llama-3.1-8b-instruct\r\nX-Dynamo-Session-ID: s{i}\r\n\r\n"
-                )
-                .as_bytes(),
+            format!(
+                "POST /v1/chat/completions HTTP/1.1\r\nHost: gw\r\nx-ai-eg-model: \
+                 llama-3.1-8b-instruct\r\nX-Dynamo-Session-ID: s{i}\r\n\
+                 content-length: 1000000000\r\n\r\n"
             )
+            .into_bytes()
         })
         .collect();
+    let firsts: Vec<Vec<u8>> = (0..BURST_SIZE as u16)
+        .map(|i| frame(40_000 + i, &heads[usize::from(i)]))
+        .collect();
     let data: Vec<Vec<u8>> = (0..BURST_SIZE as u16)
-        .map(|i| frame(40_000 + i, &[0x5a; 256]))
+        .map(|i| {
+            let seq = 1 + heads[usize::from(i)].len() as u32;
+            frame_at(40_000 + i, seq, &[0x5a; 256])
+        })
         .collect();
     let first_raw = raw(&firsts);
     let first_refs: Vec<&RawFrame<'_>> = first_raw.iter().collect();

@@ -167,10 +167,29 @@ fn tcp_frame(i: usize, seq: u32, payload: &[u8]) -> Vec<u8> {
     buf
 }
 
-/// The segment after flow `i`'s request, `len` bytes in all.
+/// The captured request with its Content-Length raised to 1 GB, so that the body segments
+/// that follow are its body (bytes after a complete message would be the next request, which
+/// the pipeline checks as one).
+fn long_request() -> Vec<u8> {
+    let text = String::from_utf8_lossy(HTTP1_REQUEST);
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let head: Vec<String> = head
+        .split("\r\n")
+        .map(|line| {
+            if line.to_ascii_lowercase().starts_with("content-length:") {
+                "Content-Length: 1000000000".to_owned()
+            } else {
+                line.to_owned()
+            }
+        })
+        .collect();
+    format!("{}\r\n\r\n{body}", head.join("\r\n")).into_bytes()
+}
+
+/// The segment after flow `i`'s request, `len` bytes in all: part of the request's body.
 fn body_frame(i: usize, len: usize) -> Vec<u8> {
     let payload = vec![b'x'; len - 54];
-    tcp_frame(i, 1 + HTTP1_REQUEST.len() as u32, &payload)
+    tcp_frame(i, 1 + long_request().len() as u32, &payload)
 }
 
 fn build_pipeline(o: &Options, now_ns: u64) -> (Pipeline, Vec<MbufConsumer>, Arc<InFlight>) {
@@ -296,7 +315,7 @@ fn main() -> ExitCode {
     if o.seed {
         // Each flow's first flight, once per port (the flow key includes the ingress port).
         let requests: Vec<Vec<u8>> = (0..o.flows)
-            .map(|i| tcp_frame(i, 1, HTTP1_REQUEST))
+            .map(|i| tcp_frame(i, 1, &long_request()))
             .collect();
         for port in 0..n_ports {
             let frames: Vec<RawFrame<'_>> = requests

@@ -38,6 +38,7 @@ use crate::policy::{Attribute, Color, ModelId, PolicerBank, PolicyTable, TenantI
 use crate::queue::{DescFlags, Descriptor, Producer};
 use crate::steer::{
     FlowDecision, FlowEntry, FlowKey, FlowStats, FlowTable, NoQueue, SteerTable, TableFull, Track,
+    TrackKind, TrackTag,
 };
 use crate::verdict::{DropReason, TlsHint};
 use crate::wire::{self, Fragment, FrameSummary, IpFamily, L4Kind};
@@ -489,6 +490,9 @@ pub struct Pipeline {
     /// Frames of the last [`Pipeline::process_burst`] call sent to a GPU queue.
     burst_to_gpu: usize,
     flows: FlowTable,
+    /// Per flow-table slot: the chunk and frame state of its [`Track`] (meaningful only while
+    /// the slot's entry has a track of that kind).
+    streams: Vec<(Chunked, H2Walk)>,
     policers: PolicerBank,
     classifier: Box<Classifier>,
     reassembly: Box<Reassembly>,
@@ -651,6 +655,7 @@ impl Pipeline {
             reassembly_held: alloc::vec![0; tenants + 1],
             reassembly_caps,
             reassembly_opens: 0,
+            streams: alloc::vec![(Chunked::START, H2Walk::new(0)); flows.capacity()],
             flows,
             classifier: Box::new(Classifier::new(config.classify)),
             reassembly: Box::new(Reassembly::new(
@@ -1055,11 +1060,12 @@ impl Pipeline {
         // A body segment of a connection whose current message has a known end costs one
         // sequence comparison; a segment that reaches past it (the next request), a SYN, FIN
         // or RST, and connections followed frame by frame take the slow lane.
-        match entry.track {
-            Track::None if facts.flags & (TCP_SYN | TCP_FIN | TCP_RST) == 0 => {}
-            Track::Http1 { next }
-                if facts.flags & (TCP_SYN | TCP_FIN | TCP_RST) == 0
-                    && !seq_lt(next, facts.seq_end()) => {}
+        if facts.flags & (TCP_SYN | TCP_FIN | TCP_RST) != 0 {
+            return None;
+        }
+        match entry.track.kind {
+            TrackKind::None => {}
+            TrackKind::Http1 if !seq_lt(entry.track.next, facts.seq_end()) => {}
             _ => return None,
         }
         entry.last_ns = now_ns;
@@ -1098,7 +1104,7 @@ impl Pipeline {
         entry.packets += 1;
         let tenant = entry.tenant;
         let decision = entry.decision;
-        let track = entry.track;
+        let tag = entry.track;
         if let Some(t) = self.tenants.get_mut(i) {
             *t = tenant;
         }
@@ -1106,7 +1112,9 @@ impl Pipeline {
             FlowDecision::Reassembling { slot: rs } => {
                 self.continue_first_flight(i, f, slot, rs, now_ns)
             }
-            FlowDecision::Gpu { .. } if track != Track::None => {
+            FlowDecision::Gpu { .. } if tag.kind != TrackKind::None => {
+                let (state, walk) = self.streams.get(slot).copied().unwrap_or_default();
+                let track = Track::from_parts(tag, state, walk);
                 self.follow(i, f, slot, tenant, decision, track, now_ns)
             }
             d => self.apply(i, f, tenant, d, false, now_ns),
@@ -1116,6 +1124,20 @@ impl Pipeline {
             self.retire(slot);
         }
         v
+    }
+
+    /// Records `track` for the entry in flow-table slot `slot`.
+    fn store_track(&mut self, slot: usize, track: Track) {
+        if let Some(e) = self.flows.entry_mut(slot) {
+            e.track = track.tag();
+        }
+        if let Some(s) = self.streams.get_mut(slot) {
+            match track {
+                Track::Chunked { state, .. } => s.0 = state,
+                Track::H2 { walk, .. } => s.1 = walk,
+                Track::None | Track::Http1 { .. } => {}
+            }
+        }
     }
 
     /// Removes a flow's entry (and a reassembly slot it still holds).
@@ -1216,9 +1238,7 @@ impl Pipeline {
         };
         match outcome {
             Ok(track) => {
-                if let Some(e) = self.flows.entry_mut(slot) {
-                    e.track = track;
-                }
+                self.store_track(slot, track);
                 self.apply(i, f, tenant, decision, false, now_ns)
             }
             Err(d) => {
@@ -1227,7 +1247,7 @@ impl Pipeline {
                 // host (a TCP stream never changes GPU queue mid-way).
                 if let Some(e) = self.flows.entry_mut(slot) {
                     e.decision = d;
-                    e.track = Track::None;
+                    e.track = TrackTag::NONE;
                 }
                 self.apply(i, f, tenant, d, false, now_ns)
             }
@@ -1428,7 +1448,7 @@ impl Pipeline {
                     },
                     last_ns: now_ns,
                     packets: 1,
-                    track: Track::None,
+                    track: TrackTag::NONE,
                 };
                 if let Err(e) = self.flows.insert(hash, entry, now_ns) {
                     self.release_reassembly(slot);
@@ -1539,8 +1559,8 @@ impl Pipeline {
                     *t = tenant;
                 }
                 self.settle(flow_slot, tenant, decision);
-                if let Some(e) = self.flows.entry_mut(flow_slot) {
-                    e.track = track;
+                if tenant.is_some() {
+                    self.store_track(flow_slot, track);
                 }
                 self.apply(i, f, tenant, decision, true, now_ns)
             }
@@ -1600,11 +1620,12 @@ impl Pipeline {
                 decision,
                 last_ns: now_ns,
                 packets: 1,
-                track,
+                track: TrackTag::NONE,
             };
             let hash = self.hashes.get(i).copied().unwrap_or(0);
-            if let Err(e) = self.flows.insert(hash, entry, now_ns) {
-                return Verdict::Drop(table_full_reason(e));
+            match self.flows.insert(hash, entry, now_ns) {
+                Ok(slot) => self.store_track(slot, track),
+                Err(e) => return Verdict::Drop(table_full_reason(e)),
             }
         }
         self.apply(i, f, tenant, decision, true, now_ns)

@@ -846,7 +846,10 @@ fn raw_ring_spsc_threads(ctx: &Ctx<'_>) -> String {
 
 // --- the pipeline over mbufs ----------------------------------------------------------------
 
-const HTTP1_REQUEST: &[u8] = include_bytes!("fixtures/l7/http1_openai_model_header.bin");
+/// The curl capture of `fixtures/l7/http1_openai_model_header.bin` with its Content-Length
+/// raised, so that the body segments the tests send after it are its body (bytes after a
+/// complete message are the next request, which the pipeline checks as one).
+const HTTP1_REQUEST: &[u8] = b"POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1:8000\r\nUser-Agent: curl/7.88.1\r\nAccept: */*\r\nContent-Type: application/json\r\nx-ai-eg-model: mistral-7b\r\nContent-Length: 1000000\r\n\r\n{\"prompt\":\"hi\",\"model\":\"mistral-7b\",\"max_tokens\":5}";
 const TLS13_HELLO: &[u8] = include_bytes!("fixtures/l7/curl_tls13.bin");
 const ARP: &[u8] = include_bytes!("fixtures/wire/arp.bin");
 const SERVER: [u8; 4] = [10, 2, 0, 1];

@@ -401,6 +401,77 @@ pub enum Track {
     },
 }
 
+/// Which [`Track`] a flow follows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum TrackKind {
+    /// [`Track::None`].
+    #[default]
+    None,
+    /// [`Track::Http1`].
+    Http1,
+    /// [`Track::Chunked`].
+    Chunked,
+    /// [`Track::H2`].
+    H2,
+}
+
+/// What a flow entry keeps of its [`Track`]: the kind and the sequence number, the part a
+/// body segment is checked against in the express lane. The chunk or frame state of the other
+/// kinds lives beside the table, out of the entry the express lane reads.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct TrackTag {
+    /// The kind.
+    pub kind: TrackKind,
+    /// [`Track`]'s `next`.
+    pub next: u32,
+}
+
+impl TrackTag {
+    /// Nothing followed.
+    pub const NONE: Self = Self {
+        kind: TrackKind::None,
+        next: 0,
+    };
+}
+
+impl Track {
+    /// The tag of this track.
+    pub fn tag(&self) -> TrackTag {
+        match *self {
+            Self::None => TrackTag::NONE,
+            Self::Http1 { next } => TrackTag {
+                kind: TrackKind::Http1,
+                next,
+            },
+            Self::Chunked { next, .. } => TrackTag {
+                kind: TrackKind::Chunked,
+                next,
+            },
+            Self::H2 { next, .. } => TrackTag {
+                kind: TrackKind::H2,
+                next,
+            },
+        }
+    }
+
+    /// The track of `tag` with the chunk and frame state kept beside the table.
+    pub fn from_parts(tag: TrackTag, state: Chunked, walk: H2Walk) -> Self {
+        match tag.kind {
+            TrackKind::None => Self::None,
+            TrackKind::Http1 => Self::Http1 { next: tag.next },
+            TrackKind::Chunked => Self::Chunked {
+                next: tag.next,
+                state,
+            },
+            TrackKind::H2 => Self::H2 {
+                next: tag.next,
+                walk,
+            },
+        }
+    }
+}
+
 /// One flow.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct FlowEntry {
@@ -414,8 +485,8 @@ pub struct FlowEntry {
     pub last_ns: u64,
     /// Packets seen.
     pub packets: u64,
-    /// How its later requests are found.
-    pub track: Track,
+    /// How its later requests are found (the rest of a [`Track`] is kept beside the table).
+    pub track: TrackTag,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -437,7 +508,7 @@ const FREE: Slot = Slot {
         decision: FlowDecision::Host,
         last_ns: 0,
         packets: 0,
-        track: Track::None,
+        track: TrackTag::NONE,
     },
 };
 
@@ -805,7 +876,7 @@ mod tests {
             decision: FlowDecision::Host,
             last_ns: now,
             packets: 1,
-            track: Track::None,
+            track: TrackTag::NONE,
         }
     }
 

@@ -20,7 +20,9 @@
 pub mod flow;
 pub mod maglev;
 
-pub use flow::{FlowDecision, FlowEntry, FlowKey, FlowStats, FlowTable, TableFull, Track};
+pub use flow::{
+    FlowDecision, FlowEntry, FlowKey, FlowStats, FlowTable, TableFull, Track, TrackKind, TrackTag,
+};
 pub use maglev::Maglev;
 
 use crate::policy::{ModelId, PoolSet};
