@@ -192,6 +192,10 @@ fn fast_agrees(bytes: &[u8]) -> Result<bool, TestCaseError> {
     prop_assert_eq!(t.protocol, IpProtocol::TCP);
     prop_assert_eq!((t.src_port, t.dst_port), (fast.src_port, fast.dst_port));
     prop_assert_eq!(s.outer.l3.unwrap().offset, fast.l3_offset);
+    // The sequence number and flags, from the TCP header the full parser found.
+    let l4 = usize::from(s.outer.l4.unwrap().offset);
+    let seq = u32::from_be_bytes(bytes[l4 + 4..l4 + 8].try_into().unwrap());
+    prop_assert_eq!((fast.seq, fast.flags), (seq, bytes[l4 + 13]));
     prop_assert_eq!(s.outer.fragment, Fragment::None);
     prop_assert_eq!(
         (s.payload_offset, s.payload_end),

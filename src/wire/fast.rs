@@ -77,24 +77,22 @@ pub fn parse_plain_tcp(frame: &[u8]) -> Option<PlainTcp> {
     if upper + 20 > end {
         return None;
     }
-    let tcp_len = usize::from(*frame.get(upper + 12)? >> 4) * 4;
+    // The fixed 20 bytes of the TCP header, as one array: one length check for every field.
+    let tcp: &[u8; 20] = frame.get(upper..upper + 20)?.try_into().ok()?;
+    let [sp0, sp1, dp0, dp1, s0, s1, s2, s3, _, _, _, _, off, flags, ..] = *tcp;
+    let tcp_len = usize::from(off >> 4) * 4;
     if tcp_len < 20 || upper + tcp_len > end {
         return None;
     }
     Some(PlainTcp {
         family,
         l3_offset: ETH_LEN as u16,
-        src_port: be16(frame, upper)?,
-        dst_port: be16(frame, upper + 2)?,
+        src_port: u16::from_be_bytes([sp0, sp1]),
+        dst_port: u16::from_be_bytes([dp0, dp1]),
         payload_offset: (upper + tcp_len) as u16,
         payload_end: end as u16,
-        seq: u32::from_be_bytes([
-            *frame.get(upper + 4)?,
-            *frame.get(upper + 5)?,
-            *frame.get(upper + 6)?,
-            *frame.get(upper + 7)?,
-        ]),
-        flags: *frame.get(upper + 13)?,
+        seq: u32::from_be_bytes([s0, s1, s2, s3]),
+        flags,
     })
 }
 
