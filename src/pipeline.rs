@@ -562,6 +562,7 @@ impl Facts {
 const TCP_FIN: u8 = 0x01;
 const TCP_SYN: u8 = 0x02;
 const TCP_RST: u8 = 0x04;
+const TCP_ACK: u8 = 0x10;
 
 /// Where a frame stands after the parse and lookup stages.
 #[derive(Clone, Copy)]
@@ -1112,6 +1113,7 @@ impl Pipeline {
             FlowDecision::Reassembling { slot: rs } => {
                 self.continue_first_flight(i, f, slot, rs, now_ns)
             }
+            FlowDecision::Opening { next } => self.after_syn(i, f, slot, tenant, next, now_ns),
             FlowDecision::Gpu { .. } if tag.kind != TrackKind::None => {
                 let (state, walk) = self.streams.get(slot).copied().unwrap_or_default();
                 let track = Track::from_parts(tag, state, walk);
@@ -1124,6 +1126,31 @@ impl Pipeline {
             self.retire(slot);
         }
         v
+    }
+
+    /// A segment of a connection whose SYN was seen and whose first flight has not come: the
+    /// first flight must start right after the SYN. Handshake segments go to the host; a first
+    /// flight at the right place is classified as a new flow's; one anywhere else (injected,
+    /// or after a lost segment) is held back.
+    fn after_syn<F: Frame + ?Sized>(
+        &mut self,
+        i: usize,
+        f: &F,
+        slot: usize,
+        tenant: Option<TenantId>,
+        next: u32,
+        now_ns: u64,
+    ) -> Verdict {
+        let facts = self.facts(i);
+        let (start, end) = facts.payload;
+        if end <= start {
+            return self.apply(i, f, tenant, FlowDecision::Host, false, now_ns);
+        }
+        if facts.seq != next {
+            return Verdict::Drop(DropReason::Reassembly);
+        }
+        self.flows.remove(slot);
+        self.new_flow(i, f, now_ns)
     }
 
     /// Records `track` for the entry in flow-table slot `slot`.
@@ -1293,7 +1320,9 @@ impl Pipeline {
                 self.send_to_gpu(self.facts(i), f, t, queue, model, session, flags)
             }
             FlowDecision::Terminate(h) => Verdict::Terminate(h),
-            FlowDecision::Host | FlowDecision::Reassembling { .. } => Verdict::Host,
+            FlowDecision::Host
+            | FlowDecision::Reassembling { .. }
+            | FlowDecision::Opening { .. } => Verdict::Host,
             FlowDecision::Drop(r) => Verdict::Drop(r),
         }
     }
@@ -1413,10 +1442,29 @@ impl Pipeline {
         }
         let payload = summary.payload(bytes);
         if payload.is_empty() {
-            // A handshake or control packet: no request to classify yet, so no flow entry.
-            // It goes to the host stack (policed when its trusted attributes already name a
-            // tenant, else against the unattributed share: a tenant known only by SNI cannot
-            // be named before its ClientHello). Nothing reaches a GPU queue this way.
+            // A handshake or control packet: no request to classify yet. It goes to the host
+            // stack (policed when its trusted attributes already name a tenant, else against
+            // the unattributed share: a tenant known only by SNI cannot be named before its
+            // ClientHello). Nothing reaches a GPU queue this way. A client's SYN of a tenant
+            // (not an unattributed sender's: no state for them) is remembered, from the
+            // tenant's share of the table, so that the first flight must start right after it.
+            let flags = self.tcp_flags.get(i).copied().unwrap_or(0);
+            if let (Some(_), true) = (tenant, flags & (TCP_SYN | TCP_ACK) == TCP_SYN) {
+                let entry = FlowEntry {
+                    key: self.keys.get(i).copied().unwrap_or_default(),
+                    tenant,
+                    decision: FlowDecision::Opening {
+                        next: self.seqs.get(i).copied().unwrap_or(0).wrapping_add(1),
+                    },
+                    last_ns: now_ns,
+                    packets: 1,
+                    track: TrackTag::NONE,
+                };
+                let hash = self.hashes.get(i).copied().unwrap_or(0);
+                if let Err(e) = self.flows.insert(hash, entry, now_ns) {
+                    return Verdict::Drop(table_full_reason(e));
+                }
+            }
             return self.apply(i, f, tenant, FlowDecision::Host, false, now_ns);
         }
         let result = self.classifier.classify(payload);

@@ -243,3 +243,39 @@ fn a_second_h2_stream_is_never_passed_unchecked() {
     assert_eq!(w.descs.len(), 2);
     w.check();
 }
+
+/// After a tenant's SYN, a first flight must start right after it: one injected at another
+/// sequence number is not taken (held back), and the real one still is.
+#[test]
+fn a_first_flight_not_right_after_the_syn_is_not_taken() {
+    let mut w = World::new();
+    let c = Pkt::tcp([10, 1, 8, 13], 13, b"");
+    assert_eq!(w.one(c.clone().seq(5000).flags(SYN)), Verdict::Host);
+    let forged = c.clone().seq(9000).payload(&request("mistral"));
+    assert_eq!(w.one(forged), Verdict::Drop(DropReason::Reassembly));
+    assert_eq!(w.one(c.seq(5001).payload(&request("llama"))), Q0);
+    w.check();
+}
+
+/// SYNs from unknown senders leave no state; a tenant's SYN flood stays within its share.
+#[test]
+fn syns_create_state_only_for_tenants_within_their_share() {
+    let mut w = World::with_config(infersteer::pipeline::PipelineConfig {
+        flow_capacity: 1024,
+        ..infersteer::pipeline::PipelineConfig::default()
+    });
+    let unknown: Vec<Pkt> = (0..500u16)
+        .map(|i| Pkt::tcp([100, 64, 2, i as u8], 100 + i, b"").flags(SYN))
+        .collect();
+    w.send(&unknown);
+    assert_eq!(w.snapshot().flows.live, 0);
+    let flood: Vec<Pkt> = (0..2000u16)
+        .map(|i| Pkt::tcp([10, 1, (i >> 8) as u8, i as u8], 1000 + i, b"").flags(SYN))
+        .collect();
+    w.send(&flood);
+    assert!(w.snapshot().flows.live <= 512);
+    // Another tenant still opens connections.
+    let v = w.one(Pkt::tcp([172, 16, 6, 1], 3000, &request("mistral")).vlan(&[100]));
+    assert_eq!(v, Verdict::Gpu { queue: 1 });
+    w.check();
+}

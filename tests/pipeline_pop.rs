@@ -302,6 +302,12 @@ fn established_flows_only_hit_the_flow_table() {
     let enqueued: u64 = r.snapshot.queues.iter().map(|q| q.enqueued).sum();
     assert_eq!(r.consumed.len() as u64, enqueued);
     let flows = r.snapshot.flows;
-    assert_eq!(flows.inserted, 120);
+    // One entry per flow, plus one per SYN of a tenant (remembered until its first flight,
+    // which replaces it).
+    let syns = frames.iter().filter(|f| f.role == Role::Handshake).count() as u64;
+    assert!(
+        flows.inserted >= 120 && flows.inserted <= 120 + syns,
+        "{flows:?}, {syns} SYNs"
+    );
     assert!(flows.hits >= 20_000, "{flows:?}");
 }

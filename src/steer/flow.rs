@@ -364,6 +364,12 @@ pub enum FlowDecision {
     Host,
     /// Drop every packet of the flow.
     Drop(DropReason),
+    /// The client's SYN was seen: the connection's first payload byte must be sequence number
+    /// `next` (the SYN's plus one); a first flight anywhere else is not taken.
+    Opening {
+        /// The sequence number of the first payload byte.
+        next: u32,
+    },
     /// The first flight is still being gathered in the reassembly pool.
     Reassembling {
         /// The reassembly slot ([`crate::l7::reassembly::SlotId::to_bits`]).
