@@ -1772,6 +1772,24 @@ fn follow_http1(
     let cfg = *classifier.config();
     // Each round consumes a request head (at least one byte): bounded by the bytes.
     while !bytes.is_empty() {
+        // HTTP/2 after an `Upgrade: h2c` request (RFC 7540 §3.2): the upgraded request was
+        // stream 1 and was checked as HTTP/1.1; the frames after the preface are walked, and
+        // any other stream's HEADERS takes the connection to the host path.
+        let preface = crate::l7::h2::PREFACE;
+        if bytes.starts_with(preface) {
+            let mut walk = H2Walk::new(1);
+            return match walk.feed(bytes.get(preface.len()..).unwrap_or(&[])) {
+                Ok(()) => Ok(Track::H2 {
+                    next: at.wrapping_add(bytes.len() as u32),
+                    walk,
+                }),
+                Err(_) => Err(FlowDecision::Host),
+            };
+        }
+        if preface.starts_with(bytes) {
+            // A preface cut by the segment's end: not gathered.
+            return Err(FlowDecision::Host);
+        }
         let req = match http1::parse_request(bytes, &cfg.headers, cfg.max_head) {
             Ok(r) => r,
             Err(Http1Error::Incomplete | Http1Error::TooLong) => return Err(FlowDecision::Host),

@@ -279,3 +279,24 @@ fn syns_create_state_only_for_tenants_within_their_share() {
     assert_eq!(v, Verdict::Gpu { queue: 1 });
     w.check();
 }
+
+/// curl's `--http2` over cleartext: an HTTP/1.1 request with `Upgrade: h2c`, then (after the
+/// server's 101) the preface and frames. The upgraded request is stream 1; its DATA follows
+/// the connection, and a new stream on it leaves the GPU path.
+#[test]
+fn an_h2c_upgrade_is_followed_as_http2() {
+    let mut w = World::new();
+    let c = Pkt::tcp([10, 1, 8, 14], 14, b"");
+    let upgrade = request_with(
+        "llama",
+        "Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n",
+    );
+    let mut preface = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
+    preface.extend(h2_frame(4, 0, 0, &[]));
+    let data = h2_frame(0, 0, 1, b"more of stream 1");
+    let second = h2_frame(1, 0x5, 3, &hpack(&[(":method", "POST"), (":path", "/x")]));
+    let v = w.send(&segments(&c, &[&upgrade, &preface, &data, &second]));
+    assert_eq!(v[..3], [Q0, Q0, Q0]);
+    assert_eq!(v[3], Verdict::Host);
+    w.check();
+}
