@@ -28,21 +28,21 @@ pub const MAX_FRAME_LEN: usize = 16_384;
 /// The KServe v2 gRPC inference method.
 pub const KSERVE_MODEL_INFER: &[u8] = b"/inference.GRPCInferenceService/ModelInfer";
 
-const DATA: u8 = 0;
-const HEADERS: u8 = 1;
-const PRIORITY: u8 = 2;
-const RST_STREAM: u8 = 3;
-const SETTINGS: u8 = 4;
-const PING: u8 = 6;
-const GOAWAY: u8 = 7;
-const WINDOW_UPDATE: u8 = 8;
-const CONTINUATION: u8 = 9;
+pub(super) const DATA: u8 = 0;
+pub(super) const HEADERS: u8 = 1;
+pub(super) const PRIORITY: u8 = 2;
+pub(super) const RST_STREAM: u8 = 3;
+pub(super) const SETTINGS: u8 = 4;
+pub(super) const PING: u8 = 6;
+pub(super) const GOAWAY: u8 = 7;
+pub(super) const WINDOW_UPDATE: u8 = 8;
+pub(super) const CONTINUATION: u8 = 9;
 
-const END_STREAM: u8 = 0x1;
-const ACK: u8 = 0x1;
-const END_HEADERS: u8 = 0x4;
-const PADDED: u8 = 0x8;
-const PRIORITY_FLAG: u8 = 0x20;
+pub(super) const END_STREAM: u8 = 0x1;
+pub(super) const ACK: u8 = 0x1;
+pub(super) const END_HEADERS: u8 = 0x4;
+pub(super) const PADDED: u8 = 0x8;
+pub(super) const PRIORITY_FLAG: u8 = 0x20;
 
 /// What is wrong with an HTTP/2 first flight.
 #[non_exhaustive]
@@ -273,114 +273,11 @@ pub fn classify_h2(
 
     // Phase 2: decode the header block.
     let block = state.block.get(..block_len).unwrap_or(&[]);
-    let mut grpc = false;
-    let mut have_method = false;
-    let mut have_path = false;
-    let mut ambiguity: Option<Ambiguity> = None;
-    let mut flag = |a: Ambiguity| {
-        ambiguity.get_or_insert(a);
-    };
-    let mut authority_seen = false;
-    let mut host = FixedStr::<128>::EMPTY;
-    let mut host_seen = false;
-    let mut claim_seen = false;
-    let mut model_seen = false;
-    state
-        .hpack
-        .decode_block(block, &mut |name: &[u8], value: &[u8]| {
-            let dst: Option<&mut FixedStr<128>> = match name {
-                b":method" => {
-                    have_method = true;
-                    info.method.set(value);
-                    None
-                }
-                b":path" => {
-                    have_path = true;
-                    Some(&mut info.path)
-                }
-                b":authority" => {
-                    if authority_seen {
-                        flag(Ambiguity::DuplicateHost);
-                    }
-                    authority_seen = true;
-                    Some(&mut info.authority)
-                }
-                b"host" => {
-                    if host_seen {
-                        flag(Ambiguity::DuplicateHost);
-                    }
-                    host_seen = true;
-                    Some(&mut host)
-                }
-                // Connection-specific fields are malformed in HTTP/2 (RFC 9113 §8.2.2); a
-                // Transfer-Encoding in particular is one a backend might honour.
-                b"transfer-encoding" => {
-                    flag(Ambiguity::TransferEncoding);
-                    None
-                }
-                b"content-type" => {
-                    grpc |= value.starts_with(b"application/grpc");
-                    None
-                }
-                n if n.eq_ignore_ascii_case(names.tenant) => {
-                    if claim_seen {
-                        flag(Ambiguity::DuplicateClaim);
-                    }
-                    claim_seen = true;
-                    info.tenant_claim.set(value);
-                    None
-                }
-                n if n.eq_ignore_ascii_case(names.model) => {
-                    if model_seen {
-                        flag(Ambiguity::DuplicateModelHeader);
-                    }
-                    model_seen = true;
-                    info.model.set(value);
-                    None
-                }
-                n if n.eq_ignore_ascii_case(names.session) => {
-                    info.session.set(value);
-                    None
-                }
-                n if n.eq_ignore_ascii_case(names.priority) => {
-                    info.priority.set(value);
-                    None
-                }
-                _ => None,
-            };
-            if let Some(d) = dst {
-                d.set(value);
-            }
-        })?;
-    if let Some(a) = ambiguity {
-        return Err(H2Error::Ambiguous(a));
-    }
-    // `host` stands in for a missing `:authority`; given both, they must agree (RFC 9113
-    // §8.3.1).
-    if host_seen {
-        if !authority_seen {
-            info.authority = host;
-        } else if host != info.authority {
-            return Err(H2Error::Ambiguous(Ambiguity::DuplicateHost));
-        }
-    }
-    if !have_method || !have_path {
-        return Err(H2Error::MissingPseudoHeader);
-    }
-    if grpc {
-        info.kind = RequestKind::Grpc;
-    }
-    if let Some(m) = kserve_model(info.path.as_bytes()) {
-        if !info.model.is_empty() && info.model.as_bytes() != m {
-            return Err(H2Error::Ambiguous(Ambiguity::ModelMismatch));
-        }
-        info.model.set(m);
-    }
-    let wants_model = !end_stream
-        && info.model.is_empty()
-        && (!grpc || info.path.as_bytes() == KSERVE_MODEL_INFER);
-    // A model named in the headers is checked against the body's when the body is here.
-    let check_body = !end_stream && !info.model.is_empty();
+    let grpc = decode_request(&mut state.hpack, block, names, info)?;
+    let BodyNeeds {
+        wants_model,
+        check_body,
+    } = BodyNeeds::of(info, grpc, end_stream);
     let wants_prefix = !end_stream && prefix_bytes > 0;
     if !wants_model && !wants_prefix && !check_body {
         return Ok(());
@@ -405,33 +302,192 @@ pub fn classify_h2(
         };
         info.prefix_hash =
             super::body_prefix_hash(data, frame.flags & END_STREAM != 0, prefix_bytes);
-        // The body's model: gRPC `model_name`, or the JSON `model` (both refused when given
-        // twice). Only a request that still needs its model waits for it.
-        let in_body = if grpc {
-            match grpc_model_name(data) {
-                Ok(m) => m,
-                Err(H2Error::Incomplete) if !wants_model => None,
-                Err(H2Error::BadGrpcMessage) if !wants_model => None,
-                Err(e) => return Err(e),
-            }
-        } else {
-            match json_top_level_field(data.get(..body_scan).unwrap_or(data), b"model") {
-                JsonField::Found(m) => Some(m),
-                JsonField::Duplicate => {
-                    return Err(H2Error::Ambiguous(Ambiguity::DuplicateJsonModel))
-                }
-                JsonField::Absent | JsonField::Truncated => None,
-            }
-        };
-        if let Some(m) = in_body {
-            if info.model.is_empty() {
-                info.model.set(m);
-            } else if info.model.as_bytes() != m {
-                return Err(H2Error::Ambiguous(Ambiguity::ModelMismatch));
-            }
-        }
-        return Ok(());
+        return body_model(data, grpc, wants_model, body_scan, info);
     }
+}
+
+/// Decodes a request's complete header block with `hpack` (whose dynamic table is the
+/// connection's) into `info`: pseudo-headers, authority, the configured headers, the model of
+/// a KServe path; the same checks for every request of a connection, first or later.
+/// Returns whether it is a gRPC request.
+///
+/// # Errors
+///
+/// [`H2Error::Hpack`] for a malformed block, [`H2Error::Ambiguous`] for fields a backend
+/// could read otherwise (duplicates, a Transfer-Encoding, models that disagree),
+/// [`H2Error::MissingPseudoHeader`].
+pub fn decode_request(
+    hpack: &mut Decoder,
+    block: &[u8],
+    names: &HeaderNames<'_>,
+    info: &mut RequestInfo,
+) -> Result<bool, H2Error> {
+    let mut grpc = false;
+    let mut have_method = false;
+    let mut have_path = false;
+    let mut ambiguity: Option<Ambiguity> = None;
+    let mut flag = |a: Ambiguity| {
+        ambiguity.get_or_insert(a);
+    };
+    let mut authority_seen = false;
+    let mut host = FixedStr::<128>::EMPTY;
+    let mut host_seen = false;
+    let mut claim_seen = false;
+    let mut model_seen = false;
+    hpack.decode_block(block, &mut |name: &[u8], value: &[u8]| {
+        let dst: Option<&mut FixedStr<128>> = match name {
+            b":method" => {
+                have_method = true;
+                info.method.set(value);
+                None
+            }
+            b":path" => {
+                have_path = true;
+                Some(&mut info.path)
+            }
+            b":authority" => {
+                if authority_seen {
+                    flag(Ambiguity::DuplicateHost);
+                }
+                authority_seen = true;
+                Some(&mut info.authority)
+            }
+            b"host" => {
+                if host_seen {
+                    flag(Ambiguity::DuplicateHost);
+                }
+                host_seen = true;
+                Some(&mut host)
+            }
+            // Connection-specific fields are malformed in HTTP/2 (RFC 9113 §8.2.2); a
+            // Transfer-Encoding in particular is one a backend might honour.
+            b"transfer-encoding" => {
+                flag(Ambiguity::TransferEncoding);
+                None
+            }
+            b"content-type" => {
+                grpc |= value.starts_with(b"application/grpc");
+                None
+            }
+            n if n.eq_ignore_ascii_case(names.tenant) => {
+                if claim_seen {
+                    flag(Ambiguity::DuplicateClaim);
+                }
+                claim_seen = true;
+                info.tenant_claim.set(value);
+                None
+            }
+            n if n.eq_ignore_ascii_case(names.model) => {
+                if model_seen {
+                    flag(Ambiguity::DuplicateModelHeader);
+                }
+                model_seen = true;
+                info.model.set(value);
+                None
+            }
+            n if n.eq_ignore_ascii_case(names.session) => {
+                info.session.set(value);
+                None
+            }
+            n if n.eq_ignore_ascii_case(names.priority) => {
+                info.priority.set(value);
+                None
+            }
+            _ => None,
+        };
+        if let Some(d) = dst {
+            d.set(value);
+        }
+    })?;
+    if let Some(a) = ambiguity {
+        return Err(H2Error::Ambiguous(a));
+    }
+    // `host` stands in for a missing `:authority`; given both, they must agree (RFC 9113
+    // §8.3.1).
+    if host_seen {
+        if !authority_seen {
+            info.authority = host;
+        } else if host != info.authority {
+            return Err(H2Error::Ambiguous(Ambiguity::DuplicateHost));
+        }
+    }
+    if !have_method || !have_path {
+        return Err(H2Error::MissingPseudoHeader);
+    }
+    info.kind = if grpc {
+        RequestKind::Grpc
+    } else {
+        RequestKind::H2
+    };
+    if let Some(m) = kserve_model(info.path.as_bytes()) {
+        if !info.model.is_empty() && info.model.as_bytes() != m {
+            return Err(H2Error::Ambiguous(Ambiguity::ModelMismatch));
+        }
+        info.model.set(m);
+    }
+    Ok(grpc)
+}
+
+/// What a request's first DATA frame must be read for, once its headers are decoded.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct BodyNeeds {
+    /// The model is not in the headers and the body names it (JSON `model`, gRPC
+    /// `ModelInfer`'s `model_name`).
+    pub wants_model: bool,
+    /// A model named in the headers is checked against the body's when the body is here.
+    pub check_body: bool,
+}
+
+impl BodyNeeds {
+    /// The needs of a request decoded into `info` (`grpc` from [`decode_request`]) whose
+    /// HEADERS frame did or did not end the stream.
+    pub fn of(info: &RequestInfo, grpc: bool, end_stream: bool) -> Self {
+        Self {
+            wants_model: !end_stream
+                && info.model.is_empty()
+                && (!grpc || info.path.as_bytes() == KSERVE_MODEL_INFER),
+            check_body: !end_stream && !info.model.is_empty(),
+        }
+    }
+}
+
+/// Reads the model named by `data`, a request's first DATA frame payload (unpadded, or its
+/// first bytes), into `info`: gRPC `model_name`, or the JSON `model` within its first
+/// `body_scan` bytes. A model named twice, or one that disagrees with the headers', is
+/// refused. Only a request that still `wants_model` fails for a body it cannot read.
+///
+/// # Errors
+///
+/// [`H2Error::Ambiguous`]; for a request that `wants_model`, the gRPC message's error.
+pub fn body_model(
+    data: &[u8],
+    grpc: bool,
+    wants_model: bool,
+    body_scan: usize,
+    info: &mut RequestInfo,
+) -> Result<(), H2Error> {
+    let in_body = if grpc {
+        match grpc_model_name(data) {
+            Ok(m) => m,
+            Err(H2Error::Incomplete) if !wants_model => None,
+            Err(H2Error::BadGrpcMessage) if !wants_model => None,
+            Err(e) => return Err(e),
+        }
+    } else {
+        match json_top_level_field(data.get(..body_scan).unwrap_or(data), b"model") {
+            JsonField::Found(m) => Some(m),
+            JsonField::Duplicate => return Err(H2Error::Ambiguous(Ambiguity::DuplicateJsonModel)),
+            JsonField::Absent | JsonField::Truncated => None,
+        }
+    };
+    if let Some(m) = in_body {
+        if info.model.is_empty() {
+            info.model.set(m);
+        } else if info.model.as_bytes() != m {
+            return Err(H2Error::Ambiguous(Ambiguity::ModelMismatch));
+        }
+    }
+    Ok(())
 }
 
 /// The `model_name` (field 1, a string) of a KServe v2 `ModelInferRequest` in the first gRPC

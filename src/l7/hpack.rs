@@ -273,6 +273,16 @@ impl<const TABLE: usize, const ENTRIES: usize> DynamicTable<TABLE, ENTRIES> {
         }
     }
 
+    /// Empties the table and restores its maximum size to `TABLE`.
+    fn clear(&mut self) {
+        self.start = 0;
+        self.end = 0;
+        self.oldest = 0;
+        self.len = 0;
+        self.size = 0;
+        self.max_size = TABLE;
+    }
+
     /// Ring slot of entry `i` (0 the newest), if there is such an entry.
     #[inline]
     fn slot(&self, i: usize) -> Option<usize> {
@@ -493,13 +503,7 @@ impl<const TABLE: usize, const ENTRIES: usize, const STRING: usize>
     /// Empties the dynamic table and restores its maximum size to `TABLE`, as for a new
     /// connection, without rewriting the buffers (cheaper than `new()` on the hot path).
     pub fn reset(&mut self) {
-        let t = &mut self.table;
-        t.start = 0;
-        t.end = 0;
-        t.oldest = 0;
-        t.len = 0;
-        t.size = 0;
-        t.max_size = TABLE;
+        self.table.clear();
     }
 
     /// Decodes one complete header block (HEADERS plus any CONTINUATION fragments,
@@ -613,6 +617,55 @@ impl<const TABLE: usize, const ENTRIES: usize, const STRING: usize>
     #[inline]
     pub fn table_entry(&self, i: usize) -> Option<(&[u8], &[u8])> {
         self.table.get(i)
+    }
+
+    /// Exchanges this decoder's dynamic table with `saved`: one decoder (and its string
+    /// buffers) serves many connections, each of whose tables is kept in a [`SavedTable`]
+    /// between its header blocks. Swap the connection's table in, decode its block, swap it
+    /// back out.
+    #[inline]
+    pub fn swap_table(&mut self, saved: &mut SavedTable<TABLE, ENTRIES>) {
+        core::mem::swap(&mut self.table, &mut saved.0);
+    }
+}
+
+/// One connection's HPACK dynamic table kept between header blocks, without the string
+/// buffers a [`Decoder`] carries ([`Decoder::swap_table`]). A new one is an empty table, as a
+/// connection starts with.
+#[derive(Clone)]
+pub struct SavedTable<const TABLE: usize = 4096, const ENTRIES: usize = 128>(
+    DynamicTable<TABLE, ENTRIES>,
+);
+
+impl<const TABLE: usize, const ENTRIES: usize> SavedTable<TABLE, ENTRIES> {
+    /// An empty table whose maximum size is `TABLE`.
+    pub const fn new() -> Self {
+        Self(DynamicTable::new())
+    }
+
+    /// Empties the table, as for a new connection.
+    pub fn reset(&mut self) {
+        self.0.clear();
+    }
+
+    /// Current size in RFC 7541 octets.
+    pub fn size(&self) -> usize {
+        self.0.size
+    }
+}
+
+impl<const TABLE: usize, const ENTRIES: usize> Default for SavedTable<TABLE, ENTRIES> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<const TABLE: usize, const ENTRIES: usize> fmt::Debug for SavedTable<TABLE, ENTRIES> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SavedTable")
+            .field("entries", &self.0.len)
+            .field("size", &self.0.size)
+            .finish()
     }
 }
 

@@ -21,6 +21,7 @@
 
 pub mod classify;
 pub mod h2;
+pub mod h2conn;
 pub mod hpack;
 pub mod http1;
 pub mod huffman;
