@@ -30,9 +30,10 @@
 )]
 
 use crate::capacity::BURST_SIZE;
+use crate::l7::h2conn::H2Stop;
 use crate::l7::http1::{self, Http1Error};
 use crate::l7::reassembly::{self, Outcome, SlotId};
-use crate::l7::stream::{seq_lt, Chunked, H2Walk};
+use crate::l7::stream::{seq_lt, Chunked};
 use crate::l7::{fnv1a, Classifier, ClassifyConfig, L7Error, RequestInfo, RequestKind};
 use crate::policy::{Attribute, Color, ModelId, PolicerBank, PolicyTable, TenantId, TenantPolicer};
 use crate::queue::{DescFlags, Descriptor, Producer};
@@ -47,6 +48,9 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
 use core::sync::atomic::{AtomicU64, Ordering};
+
+mod h2pool;
+use h2pool::H2Pool;
 
 /// A frame as the pipeline sees it: its bytes and what the NIC knew.
 pub trait Frame {
@@ -420,6 +424,12 @@ pub struct PipelineConfig {
     /// The most reassembly slots held by first flights without a tenant (of
     /// [`REASSEMBLY_SLOTS`]).
     pub unattributed_reassembly_slots: usize,
+    /// HTTP/2 connections on the GPU path followed stream by stream, each with its own HPACK
+    /// table (about 13 KiB each, allocated at setup; at most 65,535). An HTTP/2 connection
+    /// that finds none free goes to the host path.
+    pub h2_connections: usize,
+    /// The most of those one tenant may hold.
+    pub tenant_h2_connections: usize,
 }
 
 impl Default for PipelineConfig {
@@ -436,6 +446,8 @@ impl Default for PipelineConfig {
             unattributed_flow_permille: 125,
             tenant_reassembly_slots: REASSEMBLY_SLOTS / 4,
             unattributed_reassembly_slots: REASSEMBLY_SLOTS / 4,
+            h2_connections: 1024,
+            tenant_h2_connections: 512,
         }
     }
 }
@@ -490,9 +502,11 @@ pub struct Pipeline {
     /// Frames of the last [`Pipeline::process_burst`] call sent to a GPU queue.
     burst_to_gpu: usize,
     flows: FlowTable,
-    /// Per flow-table slot: the chunk and frame state of its [`Track`] (meaningful only while
-    /// the slot's entry has a track of that kind).
-    streams: Vec<(Chunked, H2Walk)>,
+    /// Per flow-table slot: the chunk state and HTTP/2 follower of its [`Track`] (meaningful
+    /// only while the slot's entry has a track of that kind).
+    streams: Vec<(Chunked, u16)>,
+    /// The HTTP/2 followers, one per followed HTTP/2 connection.
+    h2: H2Pool,
     policers: PolicerBank,
     classifier: Box<Classifier>,
     reassembly: Box<Reassembly>,
@@ -576,6 +590,28 @@ enum Stage {
     Unclassified,
 }
 
+/// The [`Follow`] for a connection of tenant `$t` on GPU queue `$queue` whose entry is in
+/// flow-table slot `$flow` ([`NO_FLOW`] before it is inserted), borrowing only the pipeline's
+/// fields it needs.
+macro_rules! follower {
+    ($p:expr, $t:expr, $queue:expr, $flow:expr) => {
+        Follow {
+            classifier: &mut $p.classifier,
+            policy: &$p.policy,
+            steer: &$p.steer,
+            h2: &mut $p.h2,
+            flows: &$p.flows,
+            streams: &$p.streams,
+            tenant: $t,
+            queue: $queue,
+            flow: $flow,
+        }
+    };
+}
+
+/// Marks a flow not yet in the table.
+const NO_FLOW: u32 = u32::MAX;
+
 /// Marks a reassembly slot index no owner holds.
 const NO_OWNER: u32 = u32::MAX;
 
@@ -656,7 +692,8 @@ impl Pipeline {
             reassembly_held: alloc::vec![0; tenants + 1],
             reassembly_caps,
             reassembly_opens: 0,
-            streams: alloc::vec![(Chunked::START, H2Walk::new(0)); flows.capacity()],
+            streams: alloc::vec![(Chunked::START, 0); flows.capacity()],
+            h2: H2Pool::new(config.h2_connections, tenants, config.tenant_h2_connections),
             flows,
             classifier: Box::new(Classifier::new(config.classify)),
             reassembly: Box::new(Reassembly::new(
@@ -1115,8 +1152,8 @@ impl Pipeline {
             }
             FlowDecision::Opening { next } => self.after_syn(i, f, slot, tenant, next, now_ns),
             FlowDecision::Gpu { .. } if tag.kind != TrackKind::None => {
-                let (state, walk) = self.streams.get(slot).copied().unwrap_or_default();
-                let track = Track::from_parts(tag, state, walk);
+                let (state, conn) = self.streams.get(slot).copied().unwrap_or_default();
+                let track = Track::from_parts(tag, state, conn);
                 self.follow(i, f, slot, tenant, decision, track, now_ns)
             }
             d => self.apply(i, f, tenant, d, false, now_ns),
@@ -1161,20 +1198,35 @@ impl Pipeline {
         if let Some(s) = self.streams.get_mut(slot) {
             match track {
                 Track::Chunked { state, .. } => s.0 = state,
-                Track::H2 { walk, .. } => s.1 = walk,
+                Track::H2 { conn, .. } => s.1 = conn,
                 Track::None | Track::Http1 { .. } => {}
             }
         }
     }
 
-    /// Removes a flow's entry (and a reassembly slot it still holds).
+    /// Removes a flow's entry (and a reassembly slot or HTTP/2 follower it still holds).
     fn retire(&mut self, slot: usize) {
         if let Some(FlowDecision::Reassembling { slot: rs }) =
             self.flows.entry(slot).map(|e| e.decision)
         {
             self.release_reassembly(SlotId::from_bits(rs));
         }
+        self.untrack(slot);
         self.flows.remove(slot);
+    }
+
+    /// Stops following the entry in flow-table slot `slot`: its track ends, and an HTTP/2
+    /// follower it holds goes back to the pool.
+    fn untrack(&mut self, slot: usize) {
+        let Some(e) = self.flows.entry_mut(slot) else {
+            return;
+        };
+        if e.track.kind == TrackKind::H2 {
+            if let Some(&(_, conn)) = self.streams.get(slot) {
+                self.h2.release(conn);
+            }
+        }
+        e.track = TrackTag::NONE;
     }
 
     /// A segment of a connection whose later requests are followed (`track`): body bytes
@@ -1216,52 +1268,29 @@ impl Pipeline {
         let FlowDecision::Gpu { queue, .. } = decision else {
             return self.apply(i, f, tenant, decision, false, now_ns);
         };
-        let outcome = match (track, tenant) {
-            (_, None) => Err(FlowDecision::Drop(DropReason::UnknownTenant)),
-            (Track::H2 { mut walk, .. }, Some(_)) => match walk.feed(new) {
-                Ok(()) => Ok(Track::H2 {
-                    next: seq_end,
-                    walk,
-                }),
-                // A new stream: its header block needs the connection's HPACK state, which
-                // is not kept; the connection leaves the GPU path rather than pass it
-                // unchecked.
-                Err(crate::l7::stream::H2Event::NewRequest) => Err(FlowDecision::Host),
-                Err(crate::l7::stream::H2Event::FrameTooLong) => {
-                    Err(FlowDecision::Drop(DropReason::BadRequest))
+        let outcome = match tenant {
+            None => Err(FlowDecision::Drop(DropReason::UnknownTenant)),
+            Some(t) => {
+                let mut fw = follower!(self, t, queue, slot as u32);
+                match track {
+                    Track::H2 { conn, .. } => fw.h2(conn, new).map(|()| Track::H2 {
+                        next: seq_end,
+                        conn,
+                    }),
+                    Track::Chunked { mut state, .. } => match state.feed(new) {
+                        Ok(None) => Ok(Track::Chunked {
+                            next: seq_end,
+                            state,
+                        }),
+                        Ok(Some(k)) => {
+                            let at = next.wrapping_add(k as u32);
+                            fw.http1(at, new.get(k..).unwrap_or(&[]), false)
+                        }
+                        Err(_) => Err(FlowDecision::Drop(DropReason::BadRequest)),
+                    },
+                    _ => fw.http1(next, new, false),
                 }
-            },
-            (Track::Chunked { mut state, .. }, Some(t)) => match state.feed(new) {
-                Ok(None) => Ok(Track::Chunked {
-                    next: seq_end,
-                    state,
-                }),
-                Ok(Some(k)) => {
-                    let at = next.wrapping_add(k as u32);
-                    let rest = new.get(k..).unwrap_or(&[]);
-                    follow_http1(
-                        &mut self.classifier,
-                        &self.policy,
-                        &self.steer,
-                        t,
-                        queue,
-                        at,
-                        rest,
-                        false,
-                    )
-                }
-                Err(_) => Err(FlowDecision::Drop(DropReason::BadRequest)),
-            },
-            (_, Some(t)) => follow_http1(
-                &mut self.classifier,
-                &self.policy,
-                &self.steer,
-                t,
-                queue,
-                next,
-                new,
-                false,
-            ),
+            }
         };
         match outcome {
             Ok(track) => {
@@ -1272,9 +1301,9 @@ impl Pipeline {
                 // The connection's decision from here on: a refused request drops the rest
                 // of the connection; one its GPU queue's pool cannot serve sends it to the
                 // host (a TCP stream never changes GPU queue mid-way).
+                self.untrack(slot);
                 if let Some(e) = self.flows.entry_mut(slot) {
                     e.decision = d;
-                    e.track = TrackTag::NONE;
                 }
                 self.apply(i, f, tenant, d, false, now_ns)
             }
@@ -1588,16 +1617,8 @@ impl Pipeline {
                         .reassembly
                         .next_seq(slot)
                         .map_or(seq, |n| n.wrapping_sub(flight.len() as u32));
-                    match initial_track(
-                        &mut self.classifier,
-                        &self.policy,
-                        &self.steer,
-                        t,
-                        info,
-                        queue,
-                        isn,
-                        flight,
-                    ) {
+                    let flight = flight.get(..).unwrap_or(&[]);
+                    match follower!(self, t, queue, flow_slot as u32).initial(info, isn, flight) {
                         Ok(tr) => track = tr,
                         Err(d) => decision = d,
                     }
@@ -1648,16 +1669,7 @@ impl Pipeline {
             if let (Some(t), FlowDecision::Gpu { queue, .. }, Ok(info)) = (tenant, decision, info) {
                 let flight = summary.payload(f.bytes());
                 let isn = self.seqs.get(i).copied().unwrap_or(0);
-                match initial_track(
-                    &mut self.classifier,
-                    &self.policy,
-                    &self.steer,
-                    t,
-                    info,
-                    queue,
-                    isn,
-                    flight,
-                ) {
+                match follower!(self, t, queue, NO_FLOW).initial(info, isn, flight) {
                     Ok(tr) => track = tr,
                     Err(d) => decision = d,
                 }
@@ -1672,8 +1684,18 @@ impl Pipeline {
             };
             let hash = self.hashes.get(i).copied().unwrap_or(0);
             match self.flows.insert(hash, entry, now_ns) {
-                Ok(slot) => self.store_track(slot, track),
-                Err(e) => return Verdict::Drop(table_full_reason(e)),
+                Ok(slot) => {
+                    if let Track::H2 { conn, .. } = track {
+                        self.h2.bind(conn, slot as u32);
+                    }
+                    self.store_track(slot, track);
+                }
+                Err(e) => {
+                    if let Track::H2 { conn, .. } = track {
+                        self.h2.release(conn);
+                    }
+                    return Verdict::Drop(table_full_reason(e));
+                }
             }
         }
         self.apply(i, f, tenant, decision, true, now_ns)
@@ -1751,138 +1773,201 @@ fn is_fragment(s: &FrameSummary) -> bool {
     s.outer.fragment != Fragment::None || s.inner.is_some_and(|l| l.fragment != Fragment::None)
 }
 
-/// Checks the HTTP/1.1 requests that start at sequence number `at` with `bytes` (a keep-alive
-/// request, or pipelined ones) against the connection's tenant `tenant` and GPU queue
-/// `queue`, and returns where the last message ends. `first_decided`: the first request of
-/// `bytes` is the first flight, already decided (only its length is read). `Err` is the
-/// connection's new decision: a drop for a request the tenant may not make, the host path for
-/// one the queue's pool does not serve or whose head is not all in this segment (it is not
-/// gathered), never an unchecked pass.
-#[allow(clippy::too_many_arguments)]
-fn follow_http1(
-    classifier: &mut Classifier,
-    policy: &PolicyTable,
-    steer: &SteerTable,
+/// What following a connection's later requests needs of the pipeline, for a connection of
+/// `tenant` on GPU queue `queue` whose entry is in flow-table slot `flow` ([`follower!`]).
+struct Follow<'a> {
+    classifier: &'a mut Classifier,
+    policy: &'a PolicyTable,
+    steer: &'a SteerTable,
+    h2: &'a mut H2Pool,
+    flows: &'a FlowTable,
+    streams: &'a [(Chunked, u16)],
     tenant: TenantId,
     queue: u16,
-    mut at: u32,
-    mut bytes: &[u8],
-    mut first_decided: bool,
-) -> Result<Track, FlowDecision> {
-    let cfg = *classifier.config();
-    // Each round consumes a request head (at least one byte): bounded by the bytes.
-    while !bytes.is_empty() {
-        // HTTP/2 after an `Upgrade: h2c` request (RFC 7540 §3.2): the upgraded request was
-        // stream 1 and was checked as HTTP/1.1; the frames after the preface are walked, and
-        // any other stream's HEADERS takes the connection to the host path.
-        let preface = crate::l7::h2::PREFACE;
-        if bytes.starts_with(preface) {
-            let mut walk = H2Walk::new(1);
-            return match walk.feed(bytes.get(preface.len()..).unwrap_or(&[])) {
-                Ok(()) => Ok(Track::H2 {
-                    next: at.wrapping_add(bytes.len() as u32),
-                    walk,
-                }),
-                Err(_) => Err(FlowDecision::Host),
-            };
-        }
-        if preface.starts_with(bytes) {
-            // A preface cut by the segment's end: not gathered.
-            return Err(FlowDecision::Host);
-        }
-        let req = match http1::parse_request(bytes, &cfg.headers, cfg.max_head) {
-            Ok(r) => r,
-            Err(Http1Error::Incomplete | Http1Error::TooLong) => return Err(FlowDecision::Host),
-            Err(Http1Error::Ambiguous(_)) => {
-                return Err(FlowDecision::Drop(DropReason::AmbiguousRequest))
-            }
-            Err(_) => return Err(FlowDecision::Drop(DropReason::BadRequest)),
-        };
-        if !first_decided {
-            let info = match classifier.classify(bytes) {
-                Ok(info) if info.kind == RequestKind::Http1 => info,
-                Ok(_) => return Err(FlowDecision::Drop(DropReason::BadRequest)),
-                // The model is only in a body not all here: not gathered, host path.
-                Err(L7Error::Incomplete) => return Err(FlowDecision::Host),
-                Err(e) => return Err(FlowDecision::Drop(refusal(e))),
-            };
-            let adm = policy.admit(tenant, &info).map_err(FlowDecision::Drop)?;
-            match adm.model {
-                Some(m) if adm.hint == TlsHint::Plaintext && steer.serves(queue, m, adm.pools) => {}
-                _ => return Err(FlowDecision::Host),
-            }
-        }
-        first_decided = false;
-        let head = req.head_len;
-        let body = bytes.get(head..).unwrap_or(&[]);
-        if req.transfer_encoding.is_some() {
-            let mut state = Chunked::START;
-            match state.feed(body) {
-                Ok(Some(k)) => {
-                    let used = head.saturating_add(k);
-                    at = at.wrapping_add(used as u32);
-                    bytes = bytes.get(used..).unwrap_or(&[]);
-                }
-                Ok(None) => {
-                    return Ok(Track::Chunked {
-                        next: at.wrapping_add(bytes.len() as u32),
-                        state,
-                    })
-                }
-                Err(_) => return Err(FlowDecision::Drop(DropReason::BadRequest)),
-            }
-        } else {
-            let len = req.content_length.unwrap_or(0);
-            let total = (head as u64).saturating_add(len);
-            if total > bytes.len() as u64 {
-                // Message bodies beyond 4 GiB would wrap the sequence space: refused.
-                let total =
-                    u32::try_from(total).map_err(|_| FlowDecision::Drop(DropReason::BadRequest))?;
-                return Ok(Track::Http1 {
-                    next: at.wrapping_add(total),
-                });
-            }
-            at = at.wrapping_add(total as u32);
-            bytes = bytes.get(total as usize..).unwrap_or(&[]);
-        }
-    }
-    Ok(Track::Http1 { next: at })
+    flow: u32,
 }
 
-/// The track of a connection whose first flight (`flight`, starting at sequence number
-/// `isn`) was just decided for GPU queue `queue`: where its later requests start, after
-/// checking any that the flight already holds. `Err`: the connection's decision changes.
-#[allow(clippy::too_many_arguments)]
-fn initial_track(
-    classifier: &mut Classifier,
+/// Whether a later request `info` of `tenant`'s connection on GPU queue `queue` may go on:
+/// `Err` is the connection's new decision, a drop for a request the tenant may not make, the
+/// host path for one the queue's pool does not serve.
+fn check_later(
     policy: &PolicyTable,
     steer: &SteerTable,
     tenant: TenantId,
-    info: &RequestInfo,
     queue: u16,
-    isn: u32,
-    flight: &[u8],
-) -> Result<Track, FlowDecision> {
-    match info.kind {
-        RequestKind::Http1 => {
-            follow_http1(classifier, policy, steer, tenant, queue, isn, flight, true)
+    info: &RequestInfo,
+) -> Result<(), FlowDecision> {
+    let adm = policy.admit(tenant, info).map_err(FlowDecision::Drop)?;
+    match adm.model {
+        Some(m) if adm.hint == TlsHint::Plaintext && steer.serves(queue, m, adm.pools) => Ok(()),
+        _ => Err(FlowDecision::Host),
+    }
+}
+
+impl Follow<'_> {
+    /// The track of a connection whose first flight (`flight`, starting at sequence number
+    /// `isn`) was just decided for the GPU queue: where its later requests start, after
+    /// checking any that the flight already holds. `Err`: the connection's decision changes.
+    fn initial(
+        &mut self,
+        info: &RequestInfo,
+        isn: u32,
+        flight: &[u8],
+    ) -> Result<Track, FlowDecision> {
+        match info.kind {
+            RequestKind::Http1 => self.http1(isn, flight, true),
+            RequestKind::H2 | RequestKind::Grpc => {
+                let skip = crate::l7::h2::PREFACE.len();
+                let frames = flight.get(skip..).unwrap_or(&[]);
+                self.h2_start(isn.wrapping_add(flight.len() as u32), frames, true, 0)
+            }
+            // Encrypted passthrough: the requests inside cannot be read here.
+            RequestKind::Tls | RequestKind::Unknown => Ok(Track::None),
         }
-        RequestKind::H2 | RequestKind::Grpc => {
-            let frames = flight.get(crate::l7::h2::PREFACE.len()..).unwrap_or(&[]);
-            let mut walk = H2Walk::new(0);
-            match walk.feed(frames) {
-                Ok(()) => Ok(Track::H2 {
-                    next: isn.wrapping_add(flight.len() as u32),
-                    walk,
-                }),
-                Err(crate::l7::stream::H2Event::NewRequest) => Err(FlowDecision::Host),
-                Err(crate::l7::stream::H2Event::FrameTooLong) => {
-                    Err(FlowDecision::Drop(DropReason::BadRequest))
+    }
+
+    /// Checks the HTTP/1.1 requests that start at sequence number `at` with `bytes` (a
+    /// keep-alive request, or pipelined ones) and returns where the last message ends.
+    /// `first_decided`: the first request of `bytes` is the first flight, already decided
+    /// (only its length is read). `Err` is the connection's new decision: a drop for a request
+    /// the tenant may not make, the host path for one the queue's pool does not serve or whose
+    /// head is not all in this segment (it is not gathered), never an unchecked pass.
+    fn http1(
+        &mut self,
+        mut at: u32,
+        mut bytes: &[u8],
+        mut first_decided: bool,
+    ) -> Result<Track, FlowDecision> {
+        let cfg = *self.classifier.config();
+        // Each round consumes a request head (at least one byte): bounded by the bytes.
+        while !bytes.is_empty() {
+            // HTTP/2 after an `Upgrade: h2c` request (RFC 7540 §3.2): the upgraded request
+            // was stream 1 and was checked as HTTP/1.1; the frames after the preface are
+            // followed as HTTP/2's, from stream 3 on.
+            let preface = crate::l7::h2::PREFACE;
+            if let Some(frames) = bytes.strip_prefix(preface) {
+                return self.h2_start(at.wrapping_add(bytes.len() as u32), frames, false, 1);
+            }
+            if preface.starts_with(bytes) {
+                // A preface cut by the segment's end: not gathered.
+                return Err(FlowDecision::Host);
+            }
+            let req = match http1::parse_request(bytes, &cfg.headers, cfg.max_head) {
+                Ok(r) => r,
+                Err(Http1Error::Incomplete | Http1Error::TooLong) => {
+                    return Err(FlowDecision::Host)
                 }
+                Err(Http1Error::Ambiguous(_)) => {
+                    return Err(FlowDecision::Drop(DropReason::AmbiguousRequest))
+                }
+                Err(_) => return Err(FlowDecision::Drop(DropReason::BadRequest)),
+            };
+            if !first_decided {
+                let info = match self.classifier.classify(bytes) {
+                    Ok(info) if info.kind == RequestKind::Http1 => info,
+                    Ok(_) => return Err(FlowDecision::Drop(DropReason::BadRequest)),
+                    // The model is only in a body not all here: not gathered, host path.
+                    Err(L7Error::Incomplete) => return Err(FlowDecision::Host),
+                    Err(e) => return Err(FlowDecision::Drop(refusal(e))),
+                };
+                check_later(self.policy, self.steer, self.tenant, self.queue, &info)?;
+            }
+            first_decided = false;
+            let head = req.head_len;
+            let body = bytes.get(head..).unwrap_or(&[]);
+            if req.transfer_encoding.is_some() {
+                let mut state = Chunked::START;
+                match state.feed(body) {
+                    Ok(Some(k)) => {
+                        let used = head.saturating_add(k);
+                        at = at.wrapping_add(used as u32);
+                        bytes = bytes.get(used..).unwrap_or(&[]);
+                    }
+                    Ok(None) => {
+                        return Ok(Track::Chunked {
+                            next: at.wrapping_add(bytes.len() as u32),
+                            state,
+                        })
+                    }
+                    Err(_) => return Err(FlowDecision::Drop(DropReason::BadRequest)),
+                }
+            } else {
+                let len = req.content_length.unwrap_or(0);
+                let total = (head as u64).saturating_add(len);
+                if total > bytes.len() as u64 {
+                    // Message bodies beyond 4 GiB would wrap the sequence space: refused.
+                    let total = u32::try_from(total)
+                        .map_err(|_| FlowDecision::Drop(DropReason::BadRequest))?;
+                    return Ok(Track::Http1 {
+                        next: at.wrapping_add(total),
+                    });
+                }
+                at = at.wrapping_add(total as u32);
+                bytes = bytes.get(total as usize..).unwrap_or(&[]);
             }
         }
-        // Encrypted passthrough: the requests inside cannot be read here.
-        RequestKind::Tls | RequestKind::Unknown => Ok(Track::None),
+        Ok(Track::Http1 { next: at })
+    }
+
+    /// Starts following an HTTP/2 connection whose frames begin with `frames` (which end
+    /// just before sequence number `next`): takes a follower from the pool (none free, or
+    /// the tenant at its cap: the host path) and feeds it. `first_decided` and `max_stream`
+    /// as for [`crate::l7::h2conn::H2Conn::start`].
+    fn h2_start(
+        &mut self,
+        next: u32,
+        frames: &[u8],
+        first_decided: bool,
+        max_stream: u32,
+    ) -> Result<Track, FlowDecision> {
+        let (flows, streams) = (self.flows, self.streams);
+        let gone = |flow: u32, conn: u16| {
+            let live = flows
+                .entry(flow as usize)
+                .is_some_and(|e| e.track.kind == TrackKind::H2)
+                && streams.get(flow as usize).is_some_and(|s| s.1 == conn);
+            flow != NO_FLOW && !live
+        };
+        let Some(conn) = self.h2.alloc(self.tenant.0, self.flow, gone) else {
+            return Err(FlowDecision::Host);
+        };
+        if let Some(c) = self.h2.get_mut(conn) {
+            c.start(first_decided, max_stream);
+        }
+        match self.h2(conn, frames) {
+            Ok(()) => Ok(Track::H2 { next, conn }),
+            Err(d) => {
+                self.h2.release(conn);
+                Err(d)
+            }
+        }
+    }
+
+    /// Feeds the connection's next bytes to its HTTP/2 follower `conn`, which checks every new
+    /// stream's request. `Err`: the connection's new decision (a refused or malformed request
+    /// drops it; what the follower cannot keep sends it to the host path).
+    fn h2(&mut self, conn: u16, bytes: &[u8]) -> Result<(), FlowDecision> {
+        let cfg = *self.classifier.config();
+        let (policy, steer, tenant, queue) = (self.policy, self.steer, self.tenant, self.queue);
+        let Some(c) = self.h2.get_mut(conn) else {
+            return Err(FlowDecision::Host);
+        };
+        let mut check = |info: &RequestInfo| check_later(policy, steer, tenant, queue, info);
+        c.feed(
+            bytes,
+            self.classifier.hpack_mut(),
+            &cfg.headers,
+            cfg.body_scan,
+            &mut check,
+        )
+        .map_err(|e| match e {
+            H2Stop::Refused(d) => d,
+            H2Stop::Malformed(crate::l7::h2::H2Error::Ambiguous(_)) => {
+                FlowDecision::Drop(DropReason::AmbiguousRequest)
+            }
+            H2Stop::Malformed(_) => FlowDecision::Drop(DropReason::BadRequest),
+            H2Stop::Unfollowable => FlowDecision::Host,
+        })
     }
 }
 

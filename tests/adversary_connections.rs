@@ -215,32 +215,147 @@ fn hpack(fields: &[(&str, &str)]) -> Vec<u8> {
     b
 }
 
-/// A second HTTP/2 stream on a connection whose first went to a GPU: its header block needs
-/// the connection's HPACK state, which is not kept, so the connection goes to the host path
-/// rather than pass the request unchecked. DATA of the first stream keeps to its queue.
-#[test]
-fn a_second_h2_stream_is_never_passed_unchecked() {
-    let mut w = World::new();
-    let fields = [
-        (":method", "POST"),
-        (":scheme", "http"),
-        (":path", "/v1/chat/completions"),
-        (":authority", "gw"),
-        ("x-ai-eg-model", "llama"),
-    ];
+/// HPACK literal fields with incremental indexing: each enters the connection's dynamic
+/// table.
+fn hpack_indexed(fields: &[(&str, &str)]) -> Vec<u8> {
+    let mut b = hpack(fields);
+    let mut i = 0;
+    for (n, v) in fields {
+        b[i] = 0x40;
+        i += 3 + n.len() + v.len();
+    }
+    b
+}
+
+const CHAT: [(&str, &str); 4] = [
+    (":method", "POST"),
+    (":scheme", "http"),
+    (":path", "/v1/chat/completions"),
+    (":authority", "gw"),
+];
+
+/// A prior-knowledge HTTP/2 first flight whose stream 1 carries `block`.
+fn h2_first(block: &[u8]) -> Vec<u8> {
     let mut first = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
     first.extend(h2_frame(4, 0, 0, &[]));
-    first.extend(h2_frame(1, 0x4, 1, &hpack(&fields)));
-    let data = h2_frame(0, 0, 1, br#"{"model":"llama","messages":[]}"#);
-    let mut secret = fields;
-    secret[4] = ("x-ai-eg-model", "secret");
-    let second = h2_frame(1, 0x5, 3, &hpack(&secret));
+    first.extend(h2_frame(1, 0x5, 1, block));
+    first
+}
+
+/// A later HTTP/2 stream is read through the connection's own HPACK table: stream 3 names
+/// its model only by a dynamic-table index that stream 1 filled (`llama`, allowed: it keeps
+/// to the queue); stream 5's model is forbidden: refused, and the connection with it.
+#[test]
+fn a_later_h2_stream_is_checked_through_the_connections_hpack_table() {
+    let mut w = World::new();
+    let mut fields = CHAT.to_vec();
+    fields.push(("x-ai-eg-model", "llama"));
+    let first = h2_first(&hpack_indexed(&fields));
+    // Index 62 is the newest dynamic entry: `x-ai-eg-model: llama`.
+    let mut by_index = hpack(&CHAT);
+    by_index.push(0x80 | 62);
+    let second = h2_frame(1, 0x5, 3, &by_index);
+    let mut secret = CHAT.to_vec();
+    secret.push(("x-ai-eg-model", "secret"));
+    let third = h2_frame(1, 0x5, 5, &hpack(&secret));
+    let ping = h2_frame(6, 0, 0, &[0; 8]);
     let c = Pkt::tcp([10, 1, 8, 12], 12, b"");
-    let v = w.send(&segments(&c, &[&first, &data, &second, &data]));
-    assert_eq!(v[..2], [Q0, Q0]);
-    assert_eq!(v[2], Verdict::Host);
-    assert_eq!(v[3], Verdict::Host);
-    assert_eq!(w.descs.len(), 2);
+    let v = w.send(&segments(&c, &[&first, &second, &ping, &third, &ping]));
+    assert_eq!(v[..3], [Q0, Q0, Q0]);
+    assert_eq!(v[3], Verdict::Drop(DropReason::ModelNotAllowed));
+    assert!(matches!(v[4], Verdict::Drop(_)), "{v:?}");
+    assert_eq!(w.descs.len(), 3);
+    w.check();
+}
+
+/// A later stream whose model only its JSON body names: the HEADERS segment (no body, nothing
+/// a backend can run) keeps to the queue; the DATA is read before it passes, and a forbidden
+/// model there is refused. A model the queue's pool does not serve sends the connection to
+/// the host path instead.
+#[test]
+fn a_later_h2_streams_body_names_its_model_and_is_checked_before_it_passes() {
+    let mut w = World::new();
+    let mut fields = CHAT.to_vec();
+    fields.push(("x-ai-eg-model", "llama"));
+    let first = h2_first(&hpack(&fields));
+    let headers = |s: u32| h2_frame(1, 0x4, s, &hpack(&CHAT));
+    let body = |s: u32, m: &str| {
+        h2_frame(
+            0,
+            0x1,
+            s,
+            format!(r#"{{"model":"{m}","messages":[]}}"#).as_bytes(),
+        )
+    };
+    let c = Pkt::tcp([10, 1, 8, 15], 15, b"");
+    let (h3, d3, h5, d5) = (headers(3), body(3, "llama"), headers(5), body(5, "secret"));
+    let v = w.send(&segments(&c, &[&first, &h3, &d3, &h5, &d5]));
+    assert_eq!(v[..4], [Q0, Q0, Q0, Q0]);
+    assert_eq!(v[4], Verdict::Drop(DropReason::ModelNotAllowed));
+    // mistral is allowed but served by another pool than queue 0's.
+    let c = Pkt::tcp([10, 1, 8, 16], 16, b"");
+    let (h3, d3) = (headers(3), body(3, "mistral"));
+    let v = w.send(&segments(&c, &[&first, &h3, &d3]));
+    assert_eq!(v, [Q0, Q0, Verdict::Host]);
+    w.check();
+}
+
+/// The followers (one HPACK table each) are a bounded pool with a cap per tenant: an HTTP/2
+/// connection that finds none goes to the host path, never to a GPU unchecked; one tenant at
+/// its cap leaves the others theirs; a connection that ends gives its follower back.
+#[test]
+fn h2_followers_are_bounded_per_tenant_and_given_back() {
+    let mut w = World::with_config(infersteer::pipeline::PipelineConfig {
+        h2_connections: 3,
+        tenant_h2_connections: 2,
+        ..infersteer::pipeline::PipelineConfig::default()
+    });
+    let mut fields = CHAT.to_vec();
+    fields.push(("x-ai-eg-model", "llama"));
+    let first = h2_first(&hpack(&fields));
+    let open = |w: &mut World, host: u8| {
+        w.one(Pkt::tcp([10, 1, 9, host], 100 + u16::from(host), &first).seq(1000))
+    };
+    assert_eq!(open(&mut w, 1), Q0);
+    assert_eq!(open(&mut w, 2), Q0);
+    // alpha is at its cap: its third connection is not followed, so it is not steered.
+    assert_eq!(open(&mut w, 3), Verdict::Host);
+    // bravo still has the pool's last follower.
+    let mut bravo = CHAT.to_vec();
+    bravo.push(("x-ai-eg-model", "mistral"));
+    let v = w.one(Pkt::tcp([172, 16, 6, 9], 4000, &h2_first(&hpack(&bravo))).vlan(&[100]));
+    assert_eq!(v, Verdict::Gpu { queue: 1 });
+    // alpha's first connection ends: its follower goes back, and a new connection gets it.
+    let fin = Pkt::tcp([10, 1, 9, 1], 101, b"")
+        .seq(1000 + first.len() as u32)
+        .flags(FIN_ACK);
+    w.one(fin);
+    assert_eq!(open(&mut w, 4), Q0);
+    w.check();
+}
+
+/// A connection that goes quiet until its flow entry ages out holds no follower for good:
+/// the next HTTP/2 connection that needs one takes it back.
+#[test]
+fn an_aged_out_h2_connection_gives_its_follower_back() {
+    let mut w = World::with_config(infersteer::pipeline::PipelineConfig {
+        flow_capacity: 64,
+        flow_idle_ns: 50_000,
+        h2_connections: 1,
+        ..infersteer::pipeline::PipelineConfig::default()
+    });
+    let mut fields = CHAT.to_vec();
+    fields.push(("x-ai-eg-model", "llama"));
+    let first = h2_first(&hpack(&fields));
+    assert_eq!(w.one(Pkt::tcp([10, 1, 9, 1], 101, &first)), Q0);
+    assert_eq!(w.one(Pkt::tcp([10, 1, 9, 2], 102, &first)), Verdict::Host);
+    // Idle: the sweep ages the entries out (a few slots per burst).
+    w.now += 1_000_000;
+    for i in 0..64u16 {
+        w.one(Pkt::tcp([100, 64, 0, 1], 5000 + i, b"x"));
+    }
+    assert_eq!(w.snapshot().flows.live, 0);
+    assert_eq!(w.one(Pkt::tcp([10, 1, 9, 3], 103, &first)), Q0);
     w.check();
 }
 
@@ -282,7 +397,8 @@ fn syns_create_state_only_for_tenants_within_their_share() {
 
 /// curl's `--http2` over cleartext: an HTTP/1.1 request with `Upgrade: h2c`, then (after the
 /// server's 101) the preface and frames. The upgraded request is stream 1; its DATA follows
-/// the connection, and a new stream on it leaves the GPU path.
+/// the connection; stream 3 is checked like any request (allowed: on the queue), and stream
+/// 5's forbidden model is refused.
 #[test]
 fn an_h2c_upgrade_is_followed_as_http2() {
     let mut w = World::new();
@@ -294,9 +410,13 @@ fn an_h2c_upgrade_is_followed_as_http2() {
     let mut preface = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
     preface.extend(h2_frame(4, 0, 0, &[]));
     let data = h2_frame(0, 0, 1, b"more of stream 1");
-    let second = h2_frame(1, 0x5, 3, &hpack(&[(":method", "POST"), (":path", "/x")]));
-    let v = w.send(&segments(&c, &[&upgrade, &preface, &data, &second]));
-    assert_eq!(v[..3], [Q0, Q0, Q0]);
-    assert_eq!(v[3], Verdict::Host);
+    let mut fields = CHAT.to_vec();
+    fields.push(("x-ai-eg-model", "llama"));
+    let second = h2_frame(1, 0x5, 3, &hpack(&fields));
+    fields[4].1 = "secret";
+    let third = h2_frame(1, 0x5, 5, &hpack(&fields));
+    let v = w.send(&segments(&c, &[&upgrade, &preface, &data, &second, &third]));
+    assert_eq!(v[..4], [Q0, Q0, Q0, Q0]);
+    assert_eq!(v[4], Verdict::Drop(DropReason::ModelNotAllowed));
     w.check();
 }

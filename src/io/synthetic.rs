@@ -705,7 +705,7 @@ impl Scenario {
 /// How a frame carries its flow.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Role {
-    /// A SYN (no payload).
+    /// A SYN (no payload), or the FIN that ends a flow no tenant is known for.
     Handshake,
     /// A first-flight segment the request is not complete in (handed to the host while the
     /// first flight is gathered).
@@ -995,6 +995,7 @@ struct Shape {
 const TCP_SYN: u8 = 0x02;
 const TCP_PSH_ACK: u8 = 0x18;
 const TCP_ACK: u8 = 0x10;
+const TCP_FIN_ACK: u8 = 0x11;
 
 /// Addresses of one flow.
 #[derive(Clone, Copy, Debug)]
@@ -1215,7 +1216,24 @@ impl Gen {
             }
         }
         seq = seq.wrapping_add(first.len() as u32);
+        // A flow of the mix ends as a client's connection does, with a FIN after its last
+        // byte (the pipeline then forgets it); a bench's flows stay open.
+        let fin = |seq: u32, out: &mut Vec<TrafficFrame>| {
+            if data.is_none() {
+                // A FIN of a flow no trusted attribute names is, like a SYN, a segment
+                // without a request from nobody: the host's.
+                let role = if scenario.tenant().is_some() {
+                    Role::Data
+                } else {
+                    Role::Handshake
+                };
+                if let Some(b) = path.emit(seq, TCP_FIN_ACK, &[]) {
+                    out.push(frame(b, role));
+                }
+            }
+        };
         if n == 0 {
+            fin(seq, &mut out);
             return out;
         }
         let mut payload = Vec::with_capacity(len);
@@ -1244,6 +1262,10 @@ impl Gen {
             }
             out.push(frame(bytes, Role::Data));
         }
+        fin(
+            seq.wrapping_add(n.wrapping_mul(payload.len() as u32)),
+            &mut out,
+        );
         out
     }
 }
@@ -1276,6 +1298,14 @@ fn with_longer_body(request: &[u8], extra: usize) -> Vec<u8> {
     out.extend_from_slice(format!(" {}", old + extra).as_bytes());
     out.extend_from_slice(request.get(line_end..).unwrap_or(&[]));
     out
+}
+
+/// The innermost TCP header's flags of `frame`.
+#[cfg(test)]
+fn tcp_flags(frame: &[u8]) -> Option<u8> {
+    let summary = crate::wire::parse_frame(frame).ok()?;
+    let l4 = summary.innermost().l4?;
+    frame.get(usize::from(l4.offset) + 13).copied()
 }
 
 /// Where the innermost TCP header's sequence number is in `frame`.
@@ -1403,7 +1433,12 @@ mod tests {
                             }
                         }
                         Role::FirstFlightPart => assert_eq!(payload, &CHROMIUM[..CHROMIUM_SPLIT]),
-                        _ => assert!(!payload.is_empty() || f.role != Role::Data),
+                        // Data segments carry bytes, but the FIN that ends a flow.
+                        _ => assert!(
+                            !payload.is_empty()
+                                || f.role != Role::Data
+                                || tcp_flags(&f.bytes) == Some(TCP_FIN_ACK)
+                        ),
                     }
                 }
             }

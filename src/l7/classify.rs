@@ -73,6 +73,13 @@ impl Classifier {
         &self.config
     }
 
+    /// The HPACK decoder HTTP/2 classification uses; its string buffers also serve the
+    /// followers of established connections ([`super::h2conn::H2Conn::feed`]), whose tables
+    /// are swapped in for each block.
+    pub fn hpack_mut(&mut self) -> &mut super::hpack::Decoder {
+        self.h2.hpack_mut()
+    }
+
     /// Classifies `bytes`, the first bytes a client sent on a connection (or the decrypted
     /// request bytes behind TLS termination).
     ///

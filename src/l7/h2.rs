@@ -126,6 +126,11 @@ impl H2State {
             block: [0; MAX_FRAME_LEN],
         }
     }
+
+    /// The HPACK decoder.
+    pub fn hpack_mut(&mut self) -> &mut Decoder {
+        &mut self.hpack
+    }
 }
 
 /// One frame: type, flags, stream id and payload.

@@ -1,9 +1,9 @@
-//! Message boundaries on an established connection, so that every request on it is found
-//! and checked, not only the first: the framing of HTTP/1.1 bodies (Content-Length, or the
-//! chunked coding of RFC 9112 §7.1 followed across segments) and the frames of an HTTP/2
-//! connection (RFC 9113 §4.1) walked header to header.
+//! Message boundaries on an established HTTP/1.1 connection, so that every request on it is
+//! found and checked, not only the first: the framing of bodies (Content-Length, or the
+//! chunked coding of RFC 9112 §7.1 followed across segments). HTTP/2 connections are followed
+//! by [`super::h2conn`].
 //!
-//! Each tracker is a few words of state kept in the connection's flow entry and fed the
+//! The tracker is a few words of state kept beside the connection's flow entry and fed the
 //! connection's bytes in order, segment by segment; it never copies or holds bytes. Fixed
 //! size, no allocation, no panic on any input: a malformed framing is an error the caller
 //! turns into a refusal.
@@ -120,91 +120,6 @@ impl Chunked {
     }
 }
 
-/// An HTTP/2 connection's frames walked across segments (after the connection preface): the
-/// walk knows where each frame header starts and reports every frame that opens a request
-/// other than the one the first flight classified.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub struct H2Walk {
-    /// The stream of the request that was classified.
-    pub first_stream: u32,
-    /// Bytes of the current frame's payload still to skip.
-    skip: u32,
-    /// The frame header read so far.
-    header: [u8; 9],
-    header_len: u8,
-}
-
-/// What an HTTP/2 walk met.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum H2Event {
-    /// A HEADERS (or PUSH_PROMISE) frame on a stream other than the classified one: a new
-    /// request whose header block needs the connection's HPACK state.
-    NewRequest,
-    /// A frame longer than the 16,384 bytes a client may send before the server raises
-    /// SETTINGS_MAX_FRAME_SIZE.
-    FrameTooLong,
-}
-
-impl H2Walk {
-    /// A walk at the start of a frame, for a connection whose classified request is on
-    /// `first_stream` (0: the stream of the first HEADERS frame the walk meets).
-    pub const fn new(first_stream: u32) -> Self {
-        Self {
-            first_stream,
-            skip: 0,
-            header: [0; 9],
-            header_len: 0,
-        }
-    }
-
-    /// Feeds the connection's next `bytes`.
-    ///
-    /// # Errors
-    ///
-    /// The first [`H2Event`] met (the walk stops there; the caller takes the connection off
-    /// the GPU path).
-    pub fn feed(&mut self, mut bytes: &[u8]) -> Result<(), H2Event> {
-        while !bytes.is_empty() {
-            if self.skip > 0 {
-                let take = usize::try_from(self.skip).map_or(bytes.len(), |s| s.min(bytes.len()));
-                bytes = bytes.get(take..).unwrap_or(&[]);
-                self.skip -= take as u32;
-                continue;
-            }
-            let have = usize::from(self.header_len);
-            let need = 9 - have;
-            let take = need.min(bytes.len());
-            if let (Some(dst), Some(src)) =
-                (self.header.get_mut(have..have + take), bytes.get(..take))
-            {
-                dst.copy_from_slice(src);
-            }
-            self.header_len += take as u8;
-            bytes = bytes.get(take..).unwrap_or(&[]);
-            if self.header_len < 9 {
-                break;
-            }
-            self.header_len = 0;
-            let [l0, l1, l2, kind, _flags, s0, s1, s2, s3] = self.header;
-            let len = u32::from_be_bytes([0, l0, l1, l2]);
-            let stream = u32::from_be_bytes([s0, s1, s2, s3]) & 0x7fff_ffff;
-            if len > 16_384 {
-                return Err(H2Event::FrameTooLong);
-            }
-            // HEADERS (1) and PUSH_PROMISE (5) open requests; CONTINUATION (9) continues the
-            // block before it, which was checked or already refused.
-            if kind == 1 && self.first_stream == 0 {
-                // The first request's HEADERS: the classified one.
-                self.first_stream = stream;
-            } else if (kind == 1 || kind == 5) && stream != self.first_stream {
-                return Err(H2Event::NewRequest);
-            }
-            self.skip = len;
-        }
-        Ok(())
-    }
-}
-
 /// Sequence-number order modulo 2^32 (RFC 9293 §3.4): whether `a` comes before `b`.
 #[inline(always)]
 pub fn seq_lt(a: u32, b: u32) -> bool {
@@ -235,33 +150,6 @@ mod tests {
             let mut c = Chunked::START;
             assert_eq!(c.feed(bad), Err(BadChunk), "{bad:?}");
         }
-    }
-
-    #[test]
-    fn h2_walk_finds_new_streams_across_segments() {
-        let frame = |kind: u8, stream: u32, len: usize| {
-            let mut f = (len as u32).to_be_bytes()[1..].to_vec();
-            f.extend([kind, 0]);
-            f.extend(stream.to_be_bytes());
-            f.extend(vec![0xaa; len]);
-            f
-        };
-        let mut bytes = frame(0, 1, 100); // DATA on the classified stream
-        bytes.extend(frame(8, 0, 4)); // WINDOW_UPDATE
-        bytes.extend(frame(1, 1, 10)); // trailers on stream 1
-        let ok_len = bytes.len();
-        bytes.extend(frame(1, 3, 20)); // a new request
-        for cut in 0..ok_len {
-            let mut w = H2Walk::new(1);
-            w.feed(&bytes[..cut]).unwrap();
-            w.feed(&bytes[cut..ok_len]).unwrap();
-            assert_eq!(w.feed(&bytes[ok_len..]), Err(H2Event::NewRequest));
-        }
-        let mut w = H2Walk::new(1);
-        assert_eq!(
-            w.feed(&frame(0, 1, 20_000)[..9]),
-            Err(H2Event::FrameTooLong)
-        );
     }
 
     #[test]

@@ -10,7 +10,7 @@
 //! in it is evicted; both are counted, as is a refused insert.
 #![forbid(unsafe_code)]
 
-use crate::l7::stream::{Chunked, H2Walk};
+use crate::l7::stream::Chunked;
 use crate::policy::{ModelId, Priority, TenantId};
 use crate::queue::DescFlags;
 use crate::verdict::{DropReason, TlsHint};
@@ -398,12 +398,13 @@ pub enum Track {
         /// The chunk framing so far.
         state: Chunked,
     },
-    /// HTTP/2: the frames before `next` have been walked.
+    /// HTTP/2: the frames before `next` have been fed to the connection's follower
+    /// ([`crate::l7::h2conn::H2Conn`], which keeps its HPACK table).
     H2 {
-        /// Sequence number of the next byte to walk.
+        /// Sequence number of the next byte to feed.
         next: u32,
-        /// The frame walk so far.
-        walk: H2Walk,
+        /// The follower's index in the pipeline's pool.
+        conn: u16,
     },
 }
 
@@ -461,8 +462,8 @@ impl Track {
         }
     }
 
-    /// The track of `tag` with the chunk and frame state kept beside the table.
-    pub fn from_parts(tag: TrackTag, state: Chunked, walk: H2Walk) -> Self {
+    /// The track of `tag` with the chunk state and follower index kept beside the table.
+    pub fn from_parts(tag: TrackTag, state: Chunked, conn: u16) -> Self {
         match tag.kind {
             TrackKind::None => Self::None,
             TrackKind::Http1 => Self::Http1 { next: tag.next },
@@ -472,7 +473,7 @@ impl Track {
             },
             TrackKind::H2 => Self::H2 {
                 next: tag.next,
-                walk,
+                conn,
             },
         }
     }
