@@ -424,3 +424,11 @@ proptest! {
         let _ = follow(&bytes, &[cut]);
     }
 }
+
+#[test]
+fn a_follower_stays_small() {
+    // The pool's memory is this times `PipelineConfig::h2_connections`.
+    let size = core::mem::size_of::<H2Conn>();
+    std::println!("H2Conn: {size} bytes");
+    assert!(size < 14 * 1024, "{size}");
+}
