@@ -647,11 +647,6 @@ impl<const TABLE: usize, const ENTRIES: usize> SavedTable<TABLE, ENTRIES> {
     pub fn reset(&mut self) {
         self.0.clear();
     }
-
-    /// Current size in RFC 7541 octets.
-    pub fn size(&self) -> usize {
-        self.0.size
-    }
 }
 
 impl<const TABLE: usize, const ENTRIES: usize> Default for SavedTable<TABLE, ENTRIES> {

@@ -3,7 +3,7 @@
 //! segmentation, the limits, malformed frames, random bytes.
 
 use super::*;
-use crate::l7::h2::{PREFACE, SETTINGS, WINDOW_UPDATE};
+use crate::l7::h2::{SETTINGS, WINDOW_UPDATE};
 use proptest::prelude::*;
 use std::string::String;
 use std::vec::Vec;
@@ -397,7 +397,6 @@ fn the_first_decided_request_is_not_asked_again_but_upgraded_streams_start_after
         &mut |_| Err(()),
     );
     assert_eq!(got, Err(H2Stop::Refused(())));
-    let _ = PREFACE;
 }
 
 proptest! {
