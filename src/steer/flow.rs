@@ -29,7 +29,7 @@ pub const PROBE_WINDOW: usize = 8;
 ///
 /// Words: source address (2 words, little-endian bytes, IPv4 in the low 4 bytes), destination
 /// address (2), `vni << 32 | src_port << 16 | dst_port` (the VNI is `u32::MAX` outside a
-/// tunnel), `vlan1 << 44 | vlan0 << 32 | outer_family << 28 | tags << 24 | port << 16 |
+/// tunnel), `port << 48 | vlan1 << 36 | vlan0 << 24 | outer_family << 20 | tags << 16 |
 /// protocol << 8 | family` (family 4 or 6; `outer_family` 4 or 6 in a tunnel, else 0; `tags`
 /// the number of outer VLAN tags, `vlan0` the outermost), the tunnel's outer source address (2
 /// words, zero outside a tunnel), `vlan3 << 12 | vlan2` (tags past the second, when the build
@@ -52,7 +52,7 @@ fn word(b: &[u8]) -> u64 {
 /// tunnel's outer source endpoint.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 struct Ident {
-    /// Bits 24.. of word 5 (tag count, outer family, the first two VLAN ids).
+    /// Bits 16..48 of word 5 (tag count, outer family, the first two VLAN ids).
     high5: u64,
     /// The outer source address words.
     endpoint: [u64; 2],
@@ -74,7 +74,7 @@ impl Ident {
         let tags = summary.outer.vlans.as_slice();
         let vid = |k: usize| u64::from(tags.get(k).copied().unwrap_or(0) & 0x0fff);
         let mut id = Self {
-            high5: ((tags.len() as u64 & 0xf) << 24) | (vid(0) << 32) | (vid(1) << 44),
+            high5: ((tags.len() as u64 & 0xf) << 16) | (vid(0) << 24) | (vid(1) << 36),
             endpoint: [0, 0],
             more_vlans: vid(2) | (vid(3) << 12),
         };
@@ -95,7 +95,7 @@ impl Ident {
                         }),
                     ),
                 };
-                id.high5 |= fam << 28;
+                id.high5 |= fam << 20;
                 id.endpoint = ep.unwrap_or([u64::MAX, u64::MAX]);
             }
         }
@@ -129,7 +129,7 @@ impl FlowKey {
                 d,
                 (u64::from(vni) << 32) | (u64::from(src_port) << 16) | u64::from(dst_port),
                 ident.high5
-                    | (u64::from(port) << 16)
+                    | (u64::from(port) << 48)
                     | (u64::from(protocol) << 8)
                     | u64::from(family),
                 ident.endpoint[0],
@@ -320,7 +320,7 @@ impl FlowKey {
 
     /// The ingress port.
     pub fn ingress_port(&self) -> u16 {
-        (self.words[5] >> 16) as u16
+        (self.words[5] >> 48) as u16
     }
 
     /// The outer VLAN ids, outermost first (up to four; zeros past the tag count).
@@ -328,17 +328,17 @@ impl FlowKey {
         let w = self.words[5];
         let m = self.words[8];
         let ids = [
-            ((w >> 32) & 0xfff) as u16,
-            ((w >> 44) & 0xfff) as u16,
+            ((w >> 24) & 0xfff) as u16,
+            ((w >> 36) & 0xfff) as u16,
             (m & 0xfff) as u16,
             ((m >> 12) & 0xfff) as u16,
         ];
-        (ids, ((w >> 24) & 0xf) as usize)
+        (ids, ((w >> 16) & 0xf) as usize)
     }
 
     /// Whether the key holds a tunnel's outer source endpoint.
     pub fn has_endpoint(&self) -> bool {
-        (self.words[5] >> 28) & 0xf != 0
+        (self.words[5] >> 20) & 0xf != 0
     }
 }
 
@@ -956,6 +956,34 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn an_ingress_port_never_reads_as_a_vlan_tag() {
+        // Port 256 untagged and port 0 with one VLAN tag of id 0 (a priority tag) are two
+        // identities; every port and tag stack reads back as it was.
+        use crate::wire::emit::{emit_frame, FrameSpec, VlanSpec};
+        use crate::wire::ethernet::EtherType;
+        let mut buf = [0u8; 256];
+        let untagged = FrameSpec::tcp_v4([10, 0, 0, 1], [10, 0, 0, 2], 1234, 80, b"x");
+        let n = emit_frame(&untagged, &mut buf).unwrap();
+        let s = crate::wire::parse_frame(&buf[..n]).unwrap();
+        let a = FlowKey::from_frame(&buf[..n], &s, 256).unwrap();
+        let tag = [VlanSpec {
+            tpid: EtherType::VLAN,
+            pcp: 0,
+            vid: 0,
+        }];
+        let mut tagged = untagged;
+        tagged.outer.vlans = &tag;
+        let n = emit_frame(&tagged, &mut buf).unwrap();
+        let s = crate::wire::parse_frame(&buf[..n]).unwrap();
+        let b = FlowKey::from_frame(&buf[..n], &s, 0).unwrap();
+        assert_ne!(a, b);
+        assert_eq!((a.ingress_port(), a.vlans().1), (256, 0));
+        assert_eq!((b.ingress_port(), b.vlans().1), (0, 1));
+        let c = FlowKey::from_frame(&buf[..n], &s, u16::MAX).unwrap();
+        assert_eq!((c.ingress_port(), c.vlans()), (u16::MAX, ([0; 4], 1)));
     }
 
     #[test]
