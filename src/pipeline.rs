@@ -502,9 +502,8 @@ pub struct Pipeline {
     /// Frames of the last [`Pipeline::process_burst`] call sent to a GPU queue.
     burst_to_gpu: usize,
     flows: FlowTable,
-    /// Per flow-table slot: the chunk state and HTTP/2 follower of its [`Track`] (meaningful
-    /// only while the slot's entry has a track of that kind).
-    streams: Vec<(Chunked, u16)>,
+    /// Per flow-table slot: what its [`Track`] keeps beside the table.
+    streams: Vec<Aside>,
     /// The HTTP/2 followers, one per followed HTTP/2 connection.
     h2: H2Pool,
     policers: PolicerBank,
@@ -547,6 +546,27 @@ pub struct Pipeline {
     per_tenant: Vec<Counts>,
     unattributed: Counts,
     per_queue: Vec<QueueCounts>,
+}
+
+/// What a flow's [`Track`] keeps beside the flow table, out of the entry the express lane
+/// reads (each part meaningful only while the entry has a track of its kind).
+#[derive(Clone, Copy, Debug, Default)]
+struct Aside {
+    /// [`Track::Chunked`]'s chunk state.
+    chunked: Chunked,
+    /// [`Track::H2`]'s follower.
+    conn: u16,
+    /// [`Track::Gather`]'s reassembly slot and request start.
+    gather: (u64, u32),
+}
+
+/// What following a connection's bytes found: where its later requests stand, or a request
+/// starting at sequence number `at` whose head (or the body bytes that name its model) is not
+/// all in the bytes followed, to be gathered before it is checked.
+#[derive(Clone, Copy, Debug)]
+enum Found {
+    Track(Track),
+    Gather { at: u32 },
 }
 
 /// What the parse of a frame gave that its descriptor and policing need.
@@ -692,7 +712,7 @@ impl Pipeline {
             reassembly_held: alloc::vec![0; tenants + 1],
             reassembly_caps,
             reassembly_opens: 0,
-            streams: alloc::vec![(Chunked::START, 0); flows.capacity()],
+            streams: alloc::vec![Aside::default(); flows.capacity()],
             h2: H2Pool::new(config.h2_connections, tenants, config.tenant_h2_connections),
             flows,
             classifier: Box::new(Classifier::new(config.classify)),
@@ -1152,8 +1172,8 @@ impl Pipeline {
             }
             FlowDecision::Opening { next } => self.after_syn(i, f, slot, tenant, next, now_ns),
             FlowDecision::Gpu { .. } if tag.kind != TrackKind::None => {
-                let (state, conn) = self.streams.get(slot).copied().unwrap_or_default();
-                let track = Track::from_parts(tag, state, conn);
+                let a = self.streams.get(slot).copied().unwrap_or_default();
+                let track = Track::from_parts(tag, a.chunked, a.conn, a.gather);
                 self.follow(i, f, slot, tenant, decision, track, now_ns)
             }
             d => self.apply(i, f, tenant, d, false, now_ns),
@@ -1197,8 +1217,9 @@ impl Pipeline {
         }
         if let Some(s) = self.streams.get_mut(slot) {
             match track {
-                Track::Chunked { state, .. } => s.0 = state,
-                Track::H2 { conn, .. } => s.1 = conn,
+                Track::Chunked { state, .. } => s.chunked = state,
+                Track::H2 { conn, .. } => s.conn = conn,
+                Track::Gather { slot, from, .. } => s.gather = (slot, from),
                 Track::None | Track::Http1 { .. } => {}
             }
         }
@@ -1216,17 +1237,21 @@ impl Pipeline {
     }
 
     /// Stops following the entry in flow-table slot `slot`: its track ends, and an HTTP/2
-    /// follower it holds goes back to the pool.
+    /// follower or a reassembly slot it holds goes back to its pool.
     fn untrack(&mut self, slot: usize) {
         let Some(e) = self.flows.entry_mut(slot) else {
             return;
         };
-        if e.track.kind == TrackKind::H2 {
-            if let Some(&(_, conn)) = self.streams.get(slot) {
-                self.h2.release(conn);
-            }
-        }
+        let kind = e.track.kind;
         e.track = TrackTag::NONE;
+        let Some(a) = self.streams.get(slot).copied() else {
+            return;
+        };
+        match kind {
+            TrackKind::H2 => self.h2.release(a.conn),
+            TrackKind::Gather => self.release_reassembly(SlotId::from_bits(a.gather.0)),
+            TrackKind::None | TrackKind::Http1 | TrackKind::Chunked => {}
+        }
     }
 
     /// A segment of a connection whose later requests are followed (`track`): body bytes
@@ -1251,10 +1276,19 @@ impl Pipeline {
         let seq_end = facts.seq_end();
         let next = match track {
             Track::None => return self.apply(i, f, tenant, decision, false, now_ns),
-            Track::Http1 { next } | Track::Chunked { next, .. } | Track::H2 { next, .. } => next,
+            Track::Http1 { next }
+            | Track::Chunked { next, .. }
+            | Track::H2 { next, .. }
+            | Track::Gather { next, .. } => next,
         };
         if payload.is_empty() || !seq_lt(next, seq_end) {
-            // No new bytes past what was followed (a retransmission, a pure ACK).
+            // No new bytes past what was followed (a retransmission, a pure ACK). A
+            // retransmission of bytes being gathered goes where they went: to the host.
+            if let Track::Gather { from, .. } = track {
+                if !payload.is_empty() && seq_lt(from, seq_end) {
+                    return self.apply(i, f, tenant, FlowDecision::Host, false, now_ns);
+                }
+            }
             return self.apply(i, f, tenant, decision, false, now_ns);
         }
         if seq_lt(next, facts.seq) {
@@ -1268,20 +1302,26 @@ impl Pipeline {
         let FlowDecision::Gpu { queue, .. } = decision else {
             return self.apply(i, f, tenant, decision, false, now_ns);
         };
-        let outcome = match tenant {
-            None => Err(FlowDecision::Drop(DropReason::UnknownTenant)),
-            Some(t) => {
+        let outcome = match (tenant, track) {
+            (None, _) => Err(FlowDecision::Drop(DropReason::UnknownTenant)),
+            // The whole segment, so that bytes it repeats are compared with those gathered.
+            (Some(t), Track::Gather { slot: rs, from, .. }) => {
+                self.gather_more(t, queue, slot, SlotId::from_bits(rs), from, payload, facts.seq)
+            }
+            (Some(t), _) => {
                 let mut fw = follower!(self, t, queue, slot as u32);
-                match track {
-                    Track::H2 { conn, .. } => fw.h2(conn, new).map(|()| Track::H2 {
-                        next: seq_end,
-                        conn,
+                let found = match track {
+                    Track::H2 { conn, .. } => fw.h2(conn, new).map(|()| {
+                        Found::Track(Track::H2 {
+                            next: seq_end,
+                            conn,
+                        })
                     }),
                     Track::Chunked { mut state, .. } => match state.feed(new) {
-                        Ok(None) => Ok(Track::Chunked {
+                        Ok(None) => Ok(Found::Track(Track::Chunked {
                             next: seq_end,
                             state,
-                        }),
+                        })),
                         Ok(Some(k)) => {
                             let at = next.wrapping_add(k as u32);
                             fw.http1(at, new.get(k..).unwrap_or(&[]), false)
@@ -1289,13 +1329,14 @@ impl Pipeline {
                         Err(_) => Err(FlowDecision::Drop(DropReason::BadRequest)),
                     },
                     _ => fw.http1(next, new, false),
-                }
+                };
+                found.and_then(|found| self.track_from(found, t, next, new, now_ns))
             }
         };
         match outcome {
             Ok(track) => {
                 self.store_track(slot, track);
-                self.apply(i, f, tenant, decision, false, now_ns)
+                self.apply(i, f, tenant, segment_decision(track, decision), false, now_ns)
             }
             Err(d) => {
                 // The connection's decision from here on: a refused request drops the rest
@@ -1306,6 +1347,98 @@ impl Pipeline {
                     e.decision = d;
                 }
                 self.apply(i, f, tenant, d, false, now_ns)
+            }
+        }
+    }
+
+    /// The track of a connection of tenant `t` whose bytes `bytes`, from sequence number
+    /// `base`, were just followed (`found`): as found, or, for a request at `at` not all in
+    /// them, a gather of its bytes in a reassembly slot from the tenant's share. None free,
+    /// or the tenant at its cap: the host path (never an unchecked pass).
+    fn track_from(
+        &mut self,
+        found: Found,
+        t: TenantId,
+        base: u32,
+        bytes: &[u8],
+        now_ns: u64,
+    ) -> Result<Track, FlowDecision> {
+        let at = match found {
+            Found::Track(track) => return Ok(track),
+            Found::Gather { at } => at,
+        };
+        let rest = bytes
+            .get(at.wrapping_sub(base) as usize..)
+            .ok_or(FlowDecision::Host)?;
+        let rs = self
+            .open_reassembly(Some(t), at, now_ns)
+            .map_err(|_| FlowDecision::Host)?;
+        if self.reassembly.push(rs, at, rest).is_err() {
+            // More than a slot holds: the head is longer than the pool gathers.
+            self.release_reassembly(rs);
+            return Err(FlowDecision::Host);
+        }
+        Ok(Track::Gather {
+            next: base.wrapping_add(bytes.len() as u32),
+            slot: rs.to_bits(),
+            from: at,
+        })
+    }
+
+    /// Adds `new` (a segment's payload, from sequence number `next`, at or before the next
+    /// byte to gather) to the request
+    /// being gathered in reassembly slot `rs` from sequence number `from`, and checks the
+    /// request when it is all there. `Ok`: the connection's track (still a gather, or what
+    /// follows the checked requests); `Err`: its new decision (a refusal, bytes that
+    /// contradict what was gathered, or a request longer than the slot, which goes to the
+    /// host path).
+    #[allow(clippy::too_many_arguments)]
+    fn gather_more(
+        &mut self,
+        t: TenantId,
+        queue: u16,
+        flow_slot: usize,
+        rs: SlotId,
+        from: u32,
+        new: &[u8],
+        next: u32,
+    ) -> Result<Track, FlowDecision> {
+        match self.reassembly.push(rs, next, new) {
+            Ok(_) => {}
+            // Bytes that differ from those gathered (which went to the host) at the same
+            // sequence numbers: an evasion attempt.
+            Err(Outcome::Conflict) => {
+                self.release_reassembly(rs);
+                return Err(FlowDecision::Drop(DropReason::Reassembly));
+            }
+            // Longer than the slot, or the slot expired: the host path.
+            Err(_) => {
+                self.release_reassembly(rs);
+                return Err(FlowDecision::Host);
+            }
+        }
+        let (Ok(held), Ok(held_end)) = (self.reassembly.bytes(rs), self.reassembly.next_seq(rs))
+        else {
+            return Err(FlowDecision::Host);
+        };
+        let isn = held_end.wrapping_sub(held.len() as u32);
+        let request = held
+            .get(from.wrapping_sub(isn) as usize..)
+            .unwrap_or(&[]);
+        let found = follower!(self, t, queue, flow_slot as u32).http1(from, request, false);
+        match found {
+            Ok(Found::Gather { at }) => Ok(Track::Gather {
+                next: held_end,
+                slot: rs.to_bits(),
+                from: at,
+            }),
+            Ok(Found::Track(track)) => {
+                self.release_reassembly(rs);
+                Ok(track)
+            }
+            Err(d) => {
+                self.release_reassembly(rs);
+                Err(d)
             }
         }
     }
@@ -1613,17 +1746,26 @@ impl Pipeline {
                     (tenant, decision, info.as_ref())
                 {
                     let flight = self.reassembly.bytes(slot).unwrap_or(&[]);
-                    let isn = self
-                        .reassembly
-                        .next_seq(slot)
-                        .map_or(seq, |n| n.wrapping_sub(flight.len() as u32));
+                    let end = self.reassembly.next_seq(slot).unwrap_or(seq);
+                    let isn = end.wrapping_sub(flight.len() as u32);
                     let flight = flight.get(..).unwrap_or(&[]);
                     match follower!(self, t, queue, flow_slot as u32).initial(info, isn, flight) {
-                        Ok(tr) => track = tr,
+                        Ok(Found::Track(tr)) => track = tr,
+                        // A request after the first not all here: it is gathered on in the
+                        // first flight's slot.
+                        Ok(Found::Gather { at }) => {
+                            track = Track::Gather {
+                                next: end,
+                                slot: slot.to_bits(),
+                                from: at,
+                            }
+                        }
                         Err(d) => decision = d,
                     }
                 }
-                self.release_reassembly(slot);
+                if !matches!(track, Track::Gather { .. }) {
+                    self.release_reassembly(slot);
+                }
                 if let Some(t) = self.tenants.get_mut(i) {
                     *t = tenant;
                 }
@@ -1631,7 +1773,7 @@ impl Pipeline {
                 if tenant.is_some() {
                     self.store_track(flow_slot, track);
                 }
-                self.apply(i, f, tenant, decision, true, now_ns)
+                self.apply(i, f, tenant, segment_decision(track, decision), true, now_ns)
             }
         }
     }
@@ -1669,7 +1811,10 @@ impl Pipeline {
             if let (Some(t), FlowDecision::Gpu { queue, .. }, Ok(info)) = (tenant, decision, info) {
                 let flight = summary.payload(f.bytes());
                 let isn = self.seqs.get(i).copied().unwrap_or(0);
-                match follower!(self, t, queue, NO_FLOW).initial(info, isn, flight) {
+                match follower!(self, t, queue, NO_FLOW)
+                    .initial(info, isn, flight)
+                    .and_then(|found| self.track_from(found, t, isn, flight, now_ns))
+                {
                     Ok(tr) => track = tr,
                     Err(d) => decision = d,
                 }
@@ -1691,12 +1836,17 @@ impl Pipeline {
                     self.store_track(slot, track);
                 }
                 Err(e) => {
-                    if let Track::H2 { conn, .. } = track {
-                        self.h2.release(conn);
+                    match track {
+                        Track::H2 { conn, .. } => self.h2.release(conn),
+                        Track::Gather { slot, .. } => {
+                            self.release_reassembly(SlotId::from_bits(slot));
+                        }
+                        _ => {}
                     }
                     return Verdict::Drop(table_full_reason(e));
                 }
             }
+            return self.apply(i, f, tenant, segment_decision(track, decision), true, now_ns);
         }
         self.apply(i, f, tenant, decision, true, now_ns)
     }
@@ -1781,10 +1931,20 @@ struct Follow<'a> {
     steer: &'a SteerTable,
     h2: &'a mut H2Pool,
     flows: &'a FlowTable,
-    streams: &'a [(Chunked, u16)],
+    streams: &'a [Aside],
     tenant: TenantId,
     queue: u16,
     flow: u32,
+}
+
+/// What a segment whose connection's track is now `track` follows: a segment that holds bytes
+/// of a request not yet checked (a gather) goes to the host, as the leading segments of a first
+/// flight do; any other follows the connection's `decision`.
+fn segment_decision(track: Track, decision: FlowDecision) -> FlowDecision {
+    match track {
+        Track::Gather { .. } => FlowDecision::Host,
+        _ => decision,
+    }
 }
 
 /// Whether a later request `info` of `tenant`'s connection on GPU queue `queue` may go on:
@@ -1813,16 +1973,17 @@ impl Follow<'_> {
         info: &RequestInfo,
         isn: u32,
         flight: &[u8],
-    ) -> Result<Track, FlowDecision> {
+    ) -> Result<Found, FlowDecision> {
         match info.kind {
             RequestKind::Http1 => self.http1(isn, flight, true),
             RequestKind::H2 | RequestKind::Grpc => {
                 let skip = crate::l7::h2::PREFACE.len();
                 let frames = flight.get(skip..).unwrap_or(&[]);
                 self.h2_start(isn.wrapping_add(flight.len() as u32), frames, true, 0)
+                    .map(Found::Track)
             }
             // Encrypted passthrough: the requests inside cannot be read here.
-            RequestKind::Tls | RequestKind::Unknown => Ok(Track::None),
+            RequestKind::Tls | RequestKind::Unknown => Ok(Found::Track(Track::None)),
         }
     }
 
@@ -1831,13 +1992,14 @@ impl Follow<'_> {
     /// `first_decided`: the first request of `bytes` is the first flight, already decided
     /// (only its length is read). `Err` is the connection's new decision: a drop for a request
     /// the tenant may not make, the host path for one the queue's pool does not serve or whose
-    /// head is not all in this segment (it is not gathered), never an unchecked pass.
+    /// head is longer than the classifier reads, never an unchecked pass. A request whose head
+    /// (or the body bytes that name its model) is not all in `bytes` is [`Found::Gather`].
     fn http1(
         &mut self,
         mut at: u32,
         mut bytes: &[u8],
         mut first_decided: bool,
-    ) -> Result<Track, FlowDecision> {
+    ) -> Result<Found, FlowDecision> {
         let cfg = *self.classifier.config();
         // Each round consumes a request head (at least one byte): bounded by the bytes.
         while !bytes.is_empty() {
@@ -1846,17 +2008,18 @@ impl Follow<'_> {
             // followed as HTTP/2's, from stream 3 on.
             let preface = crate::l7::h2::PREFACE;
             if let Some(frames) = bytes.strip_prefix(preface) {
-                return self.h2_start(at.wrapping_add(bytes.len() as u32), frames, false, 1);
+                return self
+                    .h2_start(at.wrapping_add(bytes.len() as u32), frames, false, 1)
+                    .map(Found::Track);
             }
             if preface.starts_with(bytes) {
-                // A preface cut by the segment's end: not gathered.
-                return Err(FlowDecision::Host);
+                // A preface cut by the segment's end.
+                return Ok(Found::Gather { at });
             }
             let req = match http1::parse_request(bytes, &cfg.headers, cfg.max_head) {
                 Ok(r) => r,
-                Err(Http1Error::Incomplete | Http1Error::TooLong) => {
-                    return Err(FlowDecision::Host)
-                }
+                Err(Http1Error::Incomplete) => return Ok(Found::Gather { at }),
+                Err(Http1Error::TooLong) => return Err(FlowDecision::Host),
                 Err(Http1Error::Ambiguous(_)) => {
                     return Err(FlowDecision::Drop(DropReason::AmbiguousRequest))
                 }
@@ -1866,8 +2029,8 @@ impl Follow<'_> {
                 let info = match self.classifier.classify(bytes) {
                     Ok(info) if info.kind == RequestKind::Http1 => info,
                     Ok(_) => return Err(FlowDecision::Drop(DropReason::BadRequest)),
-                    // The model is only in a body not all here: not gathered, host path.
-                    Err(L7Error::Incomplete) => return Err(FlowDecision::Host),
+                    // The model is only in a body not all here.
+                    Err(L7Error::Incomplete) => return Ok(Found::Gather { at }),
                     Err(e) => return Err(FlowDecision::Drop(refusal(e))),
                 };
                 check_later(self.policy, self.steer, self.tenant, self.queue, &info)?;
@@ -1884,10 +2047,10 @@ impl Follow<'_> {
                         bytes = bytes.get(used..).unwrap_or(&[]);
                     }
                     Ok(None) => {
-                        return Ok(Track::Chunked {
+                        return Ok(Found::Track(Track::Chunked {
                             next: at.wrapping_add(bytes.len() as u32),
                             state,
-                        })
+                        }))
                     }
                     Err(_) => return Err(FlowDecision::Drop(DropReason::BadRequest)),
                 }
@@ -1898,15 +2061,15 @@ impl Follow<'_> {
                     // Message bodies beyond 4 GiB would wrap the sequence space: refused.
                     let total = u32::try_from(total)
                         .map_err(|_| FlowDecision::Drop(DropReason::BadRequest))?;
-                    return Ok(Track::Http1 {
+                    return Ok(Found::Track(Track::Http1 {
                         next: at.wrapping_add(total),
-                    });
+                    }));
                 }
                 at = at.wrapping_add(total as u32);
                 bytes = bytes.get(total as usize..).unwrap_or(&[]);
             }
         }
-        Ok(Track::Http1 { next: at })
+        Ok(Found::Track(Track::Http1 { next: at }))
     }
 
     /// Starts following an HTTP/2 connection whose frames begin with `frames` (which end
@@ -1925,7 +2088,7 @@ impl Follow<'_> {
             let live = flows
                 .entry(flow as usize)
                 .is_some_and(|e| e.track.kind == TrackKind::H2)
-                && streams.get(flow as usize).is_some_and(|s| s.1 == conn);
+                && streams.get(flow as usize).is_some_and(|s| s.conn == conn);
             flow != NO_FLOW && !live
         };
         let Some(conn) = self.h2.alloc(self.tenant.0, self.flow, gone) else {

@@ -420,3 +420,189 @@ fn an_h2c_upgrade_is_followed_as_http2() {
     assert_eq!(v[4], Verdict::Drop(DropReason::ModelNotAllowed));
     w.check();
 }
+
+/// Reassembly slots open now (opened and neither released nor expired).
+fn slots_held(w: &World) -> u64 {
+    let r = w.snapshot().reassembly;
+    r.opened - r.released - r.expired
+}
+
+/// A keep-alive request that names its model only in its JSON body, its head and body sent
+/// apart (as OpenAI clients write them): the request is gathered and checked when the body
+/// comes. The head's segment goes to the host (as a first flight's leading segments do); the
+/// body's, checked, to the connection's queue; a forbidden model there is refused, and the
+/// connection with it.
+#[test]
+fn a_keep_alive_request_whose_body_names_the_model_in_the_next_segment_is_gathered_and_checked()
+{
+    let body_only = |m: &str| {
+        let body = format!(r#"{{"model":"{m}","messages":[]}}"#);
+        let head = format!(
+            "POST /v1/chat/completions HTTP/1.1\r\nHost: gw\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+            body.len()
+        );
+        (head.into_bytes(), body.into_bytes())
+    };
+    let mut w = World::new();
+    let c = Pkt::tcp([10, 1, 8, 20], 20, b"");
+    let (h1, b1) = body_only("llama");
+    let (h2, b2) = body_only("secret");
+    let v = w.send(&segments(&c, &[&request("llama"), &h1, &b1, &h2, &b2, b"more"]));
+    assert_eq!(v[..4], [Q0, Verdict::Host, Q0, Verdict::Host]);
+    assert_eq!(v[4], Verdict::Drop(DropReason::ModelNotAllowed));
+    assert!(matches!(v[5], Verdict::Drop(_)), "{v:?}");
+    assert_eq!(w.descs.len(), 2);
+    // The gathers gave their slots back.
+    assert_eq!(slots_held(&w), 0);
+    w.check();
+}
+
+/// A keep-alive request whose head spans segments (a long authorization header) is gathered
+/// and checked: an allowed model keeps the connection on its queue from the completing
+/// segment on (its body segments take the express lane); a forbidden one is refused.
+#[test]
+fn a_keep_alive_head_that_spans_segments_is_gathered_and_checked() {
+    let token = format!("authorization: Bearer {}\r\n", "t".repeat(1800));
+    for (model, ok) in [("llama", true), ("secret", false)] {
+        let mut w = World::new();
+        let c = Pkt::tcp([10, 1, 8, 21], 21, b"");
+        let second = request_with(model, &token);
+        let (a, b) = second.split_at(1000);
+        let (b, rest) = b.split_at(b.len() - 10);
+        let v = w.send(&segments(&c, &[&request("llama"), a, b, rest, &request("llama")]));
+        assert_eq!(v[..3], [Q0, Verdict::Host, Verdict::Host], "{model}");
+        if ok {
+            assert_eq!(v[3..], [Q0, Q0]);
+            assert_eq!(w.descs.len(), 3);
+        } else {
+            assert_eq!(v[3], Verdict::Drop(DropReason::ModelNotAllowed));
+            assert!(matches!(v[4], Verdict::Drop(_)), "{v:?}");
+            assert_eq!(w.descs.len(), 1);
+        }
+        assert_eq!(slots_held(&w), 0);
+        w.check();
+    }
+}
+
+/// A request pipelined behind a first flight, cut by the flight's last segment: the flight's
+/// slot gathers on; the segment holding unchecked bytes never reaches a GPU queue, and the
+/// second request is checked when it is all there.
+#[test]
+fn a_pipelined_request_cut_by_the_first_flights_end_is_gathered() {
+    let mut w = World::new();
+    let mut two = request("llama");
+    let second = request("secret");
+    two.extend_from_slice(&second[..20]);
+    let v = w.send(&segments(
+        &Pkt::tcp([10, 1, 8, 22], 22, b""),
+        &[&two, &second[20..]],
+    ));
+    assert_eq!(v, [Verdict::Host, Verdict::Drop(DropReason::ModelNotAllowed)]);
+    assert!(w.descs.is_empty());
+    assert_eq!(slots_held(&w), 0);
+    w.check();
+}
+
+/// The same behind a first flight that itself spans segments: the first flight's slot goes on
+/// gathering the cut request, which an allowed model then takes to the queue.
+#[test]
+fn a_pipelined_request_cut_by_a_gathered_first_flights_end_is_gathered_on() {
+    let token = format!("authorization: Bearer {}\r\n", "t".repeat(1200));
+    for (model, last) in [
+        ("llama", Q0),
+        ("secret", Verdict::Drop(DropReason::ModelNotAllowed)),
+    ] {
+        let mut w = World::new();
+        let first = request_with("llama", &token);
+        let second = request(model);
+        let (a, b) = first.split_at(700);
+        let mut b = b.to_vec();
+        b.extend_from_slice(&second[..50]);
+        let c = Pkt::tcp([10, 1, 8, 26], 26, b"");
+        let v = w.send(&segments(&c, &[a, &b, &second[50..]]));
+        assert_eq!(v, [Verdict::Host, Verdict::Host, last], "{model}");
+        assert_eq!(slots_held(&w), 0);
+        w.check();
+    }
+}
+
+/// Gathered bytes are what was checked: a segment that rewrites them (an overlap with other
+/// bytes, the classic evasion) drops the connection instead of passing as a retransmission.
+#[test]
+fn a_segment_that_rewrites_gathered_bytes_drops_the_connection() {
+    let mut w = World::new();
+    let c = Pkt::tcp([10, 1, 8, 23], 23, b"");
+    let first = request("llama");
+    let second = request("llama");
+    let at = 1000 + first.len() as u32;
+    let v = w.send(&segments(&c, &[&first, &second[..40]]));
+    assert_eq!(v, [Q0, Verdict::Host]);
+    // The same length as gathered and more, one byte of the gathered part rewritten.
+    let mut forged = second[..60].to_vec();
+    forged[6] = b'X';
+    let v = w.one(c.clone().seq(at).payload(&forged));
+    assert_eq!(v, Verdict::Drop(DropReason::Reassembly));
+    let v = w.one(c.seq(at + 40).payload(&second[40..]));
+    assert!(matches!(v, Verdict::Drop(_)), "{v:?}");
+    assert_eq!(slots_held(&w), 0);
+    w.check();
+}
+
+/// A head that never ends is gathered only up to a slot's size, then the connection goes to
+/// the host path (never a GPU queue); a connection that closes while gathering gives its
+/// slot back; and gathers come from the tenant's share of the pool: a tenant at its cap is
+/// sent to the host path, not let through unchecked.
+#[test]
+fn gathers_are_bounded_given_back_and_capped_per_tenant() {
+    let mut w = World::new();
+    let c = Pkt::tcp([10, 1, 8, 24], 24, b"");
+    let endless = b"POST /v1/chat/completions HTTP/1.1\r\nx-pad: ".to_vec();
+    let pad = vec![b'a'; 1400];
+    let mut parts: Vec<&[u8]> = vec![&[], &endless];
+    parts.extend(std::iter::repeat(&pad[..]).take(4));
+    let first = request("llama");
+    parts[0] = &first;
+    let v = w.send(&segments(&c, &parts));
+    assert_eq!(v[0], Q0);
+    assert!(v[1..].iter().all(|v| *v == Verdict::Host), "{v:?}");
+    assert_eq!(slots_held(&w), 0);
+
+    // A FIN while gathering.
+    let c = Pkt::tcp([10, 1, 8, 25], 25, b"");
+    let v = w.send(&segments(&c, &[&first, &endless]));
+    assert_eq!(v, [Q0, Verdict::Host]);
+    assert_eq!(slots_held(&w), 1);
+    let end = 1000 + (first.len() + endless.len()) as u32;
+    w.one(c.seq(end).payload(b"").flags(FIN_ACK));
+    assert_eq!(slots_held(&w), 0);
+    w.check();
+
+    // Two slots per tenant: alpha's third gather finds none and goes to the host path.
+    let mut w = World::with_config(infersteer::pipeline::PipelineConfig {
+        tenant_reassembly_slots: 2,
+        ..infersteer::pipeline::PipelineConfig::default()
+    });
+    let second = request("llama");
+    let conns: Vec<Vec<Pkt>> = (0..3u8)
+        .map(|h| {
+            let c = Pkt::tcp([10, 1, 8, 30 + h], 30 + u16::from(h), b"");
+            segments(&c, &[&first, &second[..30], &second[30..]])
+        })
+        .collect();
+    // Three connections start a gather each, one after the other.
+    for c in &conns {
+        assert_eq!(w.send(&c[..2]), [Q0, Verdict::Host]);
+    }
+    assert_eq!(slots_held(&w), 2);
+    // bravo's share is its own: its gather is taken.
+    let b = Pkt::tcp([172, 16, 6, 9], 4100, b"").vlan(&[100]);
+    let bravo = segments(&b, &[&request("mistral"), &second[..30]]);
+    assert_eq!(w.send(&bravo), [Verdict::Gpu { queue: 1 }, Verdict::Host]);
+    assert_eq!(slots_held(&w), 3);
+    // The first two are checked when their heads are all there; the third was not gathered:
+    // its connection goes on on the host path.
+    assert_eq!(w.send(&[conns[0][2].clone()]), [Q0]);
+    assert_eq!(w.send(&[conns[1][2].clone()]), [Q0]);
+    assert_eq!(w.send(&[conns[2][2].clone()]), [Verdict::Host]);
+    w.check();
+}

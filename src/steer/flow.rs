@@ -406,6 +406,18 @@ pub enum Track {
         /// The follower's index in the pipeline's pool.
         conn: u16,
     },
+    /// HTTP/1.1: the request that starts at sequence number `from` has a head (or the body
+    /// bytes that name its model) not all seen yet; the connection's bytes from the slot's
+    /// first up to `next` are gathered in reassembly slot `slot`
+    /// ([`crate::l7::reassembly::SlotId::to_bits`]) until it can be checked.
+    Gather {
+        /// Sequence number of the next byte to gather.
+        next: u32,
+        /// The reassembly slot.
+        slot: u64,
+        /// Sequence number of the request's first byte.
+        from: u32,
+    },
 }
 
 /// Which [`Track`] a flow follows.
@@ -421,6 +433,8 @@ pub enum TrackKind {
     Chunked,
     /// [`Track::H2`].
     H2,
+    /// [`Track::Gather`].
+    Gather,
 }
 
 /// What a flow entry keeps of its [`Track`]: the kind and the sequence number, the part a
@@ -459,11 +473,16 @@ impl Track {
                 kind: TrackKind::H2,
                 next,
             },
+            Self::Gather { next, .. } => TrackTag {
+                kind: TrackKind::Gather,
+                next,
+            },
         }
     }
 
-    /// The track of `tag` with the chunk state and follower index kept beside the table.
-    pub fn from_parts(tag: TrackTag, state: Chunked, conn: u16) -> Self {
+    /// The track of `tag` with what is kept beside the table: the chunk state, the
+    /// follower's index, and the reassembly slot and request start of a gather.
+    pub fn from_parts(tag: TrackTag, state: Chunked, conn: u16, gather: (u64, u32)) -> Self {
         match tag.kind {
             TrackKind::None => Self::None,
             TrackKind::Http1 => Self::Http1 { next: tag.next },
@@ -474,6 +493,11 @@ impl Track {
             TrackKind::H2 => Self::H2 {
                 next: tag.next,
                 conn,
+            },
+            TrackKind::Gather => Self::Gather {
+                next: tag.next,
+                slot: gather.0,
+                from: gather.1,
             },
         }
     }
