@@ -603,8 +603,12 @@ const TCP_ACK: u8 = 0x10;
 enum Stage {
     /// A verdict is already written (malformed, not IP).
     Done,
-    /// Keyed: established if the lookup found the flow, else new.
+    /// Keyed, and not found by the parse stage's lookup (its key in `keys`): the lookup is
+    /// made again in order.
     New,
+    /// Found by the parse stage's lookup in this flow-table slot: it stands while the table
+    /// has not changed since (its key is not in `keys` until [`Pipeline::rekey`]).
+    Found(u32),
     /// Never classified and never steered, whatever flow it seems to belong to: an IP
     /// fragment or a datagram that is not TCP (the host path takes it).
     Unclassified,
@@ -939,7 +943,6 @@ impl Pipeline {
         // 1. Parse, and the flow key and hash of every frame (zipped iterators: no index
         // checks in the loop).
         let mut stage: [Stage; BURST_SIZE] = [const { Stage::Done }; BURST_SIZE];
-        let mut touched = 0u32;
         let flows = &self.flows;
         // Prefetching: the first `prefetch_ahead` frames now, then one that far ahead of
         // each frame parsed.
@@ -1000,22 +1003,27 @@ impl Pipeline {
                 *v = Verdict::Drop(DropReason::NotIp);
                 continue;
             };
-            *key = k;
             let h = f.rss_hash().unwrap_or(h);
             *hash = h;
             if !classifiable {
                 // A fragment, or not TCP: no flow's decision applies to it (a first fragment
                 // carries the ports of a flow it may not belong to).
+                *key = k;
                 *st = Stage::Unclassified;
                 continue;
             }
-            *st = Stage::New;
-            // Load the home slot's tag now: the loads of the whole burst overlap (a portable
-            // stand-in for prefetching the flow table, which pays off when it is bigger than
-            // the caches), and the lookups below find the lines in cache.
-            touched ^= flows.home_tag(h);
+            // Look the flow up now, the key still in registers (the lookups of the whole
+            // burst overlap their cache misses); only a key not found is stored, for the
+            // lookup in order below.
+            *st = match flows.find(&k, h) {
+                Some(slot) => Stage::Found(slot as u32),
+                None => {
+                    *key = k;
+                    Stage::New
+                }
+            };
         }
-        core::hint::black_box(touched);
+        let table_as_parsed = self.flows.changes();
 
         // 2. Per frame, in order: find the flow (now, so that an entry an earlier frame of
         // this burst made, evicted or changed is seen as it is), follow its decision or decide
@@ -1031,9 +1039,33 @@ impl Pipeline {
             };
             // `None`: the verdict is already in `out` (malformed, not IP); else the lookup.
             let mut found = None;
-            if let Some(Stage::Unclassified) = stage.get(i) {
+            let st = stage.get(i).copied().unwrap_or(Stage::Done);
+            if let Stage::Found(slot) = st {
+                looked += 1;
+                if self.flows.changes() == table_as_parsed {
+                    hits += 1;
+                    let slot = slot as usize;
+                    // The common case, decided and counted in the express lane.
+                    if let Some(v) = self.express(self.facts(i), f, slot, now_ns) {
+                        *out = v;
+                        self.frames_in += 1;
+                        continue;
+                    }
+                    self.rekey(i, f);
+                    found = Some(Some(slot));
+                } else {
+                    // An earlier frame of this burst made or removed an entry: look again.
+                    self.rekey(i, f);
+                    let slot = match (self.keys.get(i), self.hashes.get(i)) {
+                        (Some(k), Some(h)) => self.flows.find(k, *h),
+                        _ => None,
+                    };
+                    hits += u64::from(slot.is_some());
+                    found = Some(slot);
+                }
+            } else if let Stage::Unclassified = st {
                 found = Some(None);
-            } else if let Some(Stage::New) = stage.get(i) {
+            } else if let Stage::New = st {
                 looked += 1;
                 let slot = match (self.keys.get(i), self.hashes.get(i)) {
                     (Some(k), Some(h)) => self.flows.find(k, *h),
@@ -1055,6 +1087,22 @@ impl Pipeline {
             self.slow_lane(i, f, found, now_ns, out);
         }
         self.flows.count_lookups(hits, looked - hits);
+    }
+
+    /// Writes frame `i`'s flow key into `keys` (the parse stage stores only the keys it did
+    /// not find), computed again the same way from the frame.
+    #[cold]
+    fn rekey<F: Frame + ?Sized>(&mut self, i: usize, f: &F) {
+        let bytes = f.bytes();
+        let key = match (self.full.get(i), self.summaries.get(i)) {
+            (Some(true), Some(summary)) => FlowKey::from_frame(bytes, summary, f.port()),
+            _ => wire::fast::parse_plain_tcp(bytes)
+                .and_then(|p| FlowKey::from_plain_tcp(bytes, &p, f.port()))
+                .map(|(k, _)| k),
+        };
+        if let (Some(k), Some(slot)) = (key, self.keys.get_mut(i)) {
+            *slot = k;
+        }
     }
 
     /// Every frame the express lane did not take: `found` is `None` for a frame whose verdict

@@ -448,3 +448,49 @@ fn colliding_flow_hashes_never_share_a_reassembly_slot() {
     assert_eq!(v[3], Verdict::Terminate(TlsHint::TerminateDpu));
     assert!(w.pipeline.snapshot().balanced());
 }
+
+/// Within one burst a connection closes and another flow, its hash the same, takes the freed
+/// entry; a late segment of the closed connection in the same burst must not be taken for the
+/// new flow (the lookups the parse stage made for the whole burst stand only while no entry
+/// was made or removed since).
+#[test]
+fn an_entry_taken_over_within_a_burst_is_never_another_flows() {
+    use infersteer::pipeline::RawFrame;
+    let mut w = World::new();
+    let a = Pkt::tcp([10, 1, 6, 7], 47_100, &request("llama")).seq(1000);
+    let end = 1000 + request("llama").len() as u32;
+    let bravo = Pkt::tcp([172, 16, 6, 9], 4200, &request("mistral")).vlan(&[100]);
+    let burst = |w: &mut World, pkts: &[Pkt]| {
+        let frames: Vec<Vec<u8>> = pkts.iter().map(Pkt::bytes).collect();
+        let raw: Vec<RawFrame<'_>> = frames
+            .iter()
+            .zip(pkts)
+            .enumerate()
+            .map(|(i, (f, p))| RawFrame {
+                bytes: f,
+                port: p.port,
+                rss: Some(0x1234_5677),
+                handle: i as u64,
+            })
+            .collect();
+        let mut v = vec![Verdict::Host; raw.len()];
+        w.pipeline.process_burst(&raw, w.now, &mut v);
+        w.now += 1_000;
+        v
+    };
+    assert_eq!(burst(&mut w, &[a.clone()]), [Verdict::Gpu { queue: 0 }]);
+    let v = burst(
+        &mut w,
+        &[
+            a.clone().seq(end).payload(b"").flags(FIN_ACK),
+            bravo,
+            a.seq(end).payload(b"late bytes of alpha's closed connection"),
+        ],
+    );
+    assert_eq!(v[1], Verdict::Gpu { queue: 1 }, "{v:?}");
+    assert!(!matches!(v[2], Verdict::Gpu { .. }), "{v:?}");
+    let s = w.pipeline.snapshot();
+    assert!(s.balanced());
+    // bravo's counters hold its own frame only.
+    assert_eq!(s.tenants[1].rx, 1, "{:?}", s.tenants[1]);
+}

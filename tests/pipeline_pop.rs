@@ -27,6 +27,12 @@ struct Run {
 }
 
 fn run(traffic: &Traffic) -> Run {
+    run_in_calls_of(traffic, BURST_SIZE)
+}
+
+/// [`run`], each burst of 32 handed to the pipeline in calls of `per_call` frames (all with
+/// the burst's timestamp).
+fn run_in_calls_of(traffic: &Traffic, per_call: usize) -> Run {
     let (policy_cfg, steer_cfg) = pop_config();
     let policy = Arc::new(PolicyTable::build(&policy_cfg).unwrap());
     let steer = Arc::new(SteerTable::build(&steer_cfg).unwrap());
@@ -54,7 +60,9 @@ fn run(traffic: &Traffic) -> Run {
         .zip(verdicts.chunks_mut(BURST_SIZE))
     {
         let refs: Vec<&TrafficFrame> = burst.iter().collect();
-        assert_eq!(pipeline.process_burst(&refs, now, out), burst.len());
+        for (call, out) in refs.chunks(per_call).zip(out.chunks_mut(per_call)) {
+            assert_eq!(pipeline.process_burst(call, now, out), call.len());
+        }
         let mut sink = |batch: &[Descriptor]| {
             for d in batch {
                 inflight.release(d.tenant, 1);
@@ -288,6 +296,25 @@ fn the_pop_mix_gets_the_verdicts_its_configuration_says() {
             snap.unattributed.drops_for(reason)
         );
     }
+}
+
+/// A burst decides each frame as if the frames before it had come alone: the flow lookups the
+/// parse stage makes for the whole burst stand only while no earlier frame made or removed an
+/// entry. The same mix in calls of one frame gives the same verdicts, descriptors and counters.
+#[test]
+fn a_burst_decides_as_its_frames_one_by_one() {
+    let traffic = Traffic::mix(7, 20_000);
+    let whole = run(&traffic);
+    let single = run_in_calls_of(&traffic, 1);
+    let differ = whole
+        .verdicts
+        .iter()
+        .zip(&single.verdicts)
+        .position(|(a, b)| a != b);
+    assert_eq!(differ, None, "first differing frame");
+    assert_eq!(whole.consumed.len(), single.consumed.len());
+    assert_eq!(whole.snapshot.total, single.snapshot.total);
+    assert_eq!(whole.snapshot.flows.live, single.snapshot.flows.live);
 }
 
 #[test]

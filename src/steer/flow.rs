@@ -577,6 +577,8 @@ pub struct FlowTable {
     idle_ns: u64,
     cursor: usize,
     stats: FlowStats,
+    /// Entries made or removed so far ([`FlowTable::changes`]).
+    changes: u64,
 }
 
 /// Why an insert was refused.
@@ -601,6 +603,7 @@ impl FlowTable {
             idle_ns,
             cursor: 0,
             stats: FlowStats::default(),
+            changes: 0,
         }
     }
 
@@ -644,9 +647,18 @@ impl FlowTable {
         };
         let owner = s.owner as usize;
         *s = FREE;
+        self.changes = self.changes.wrapping_add(1);
         if let Some(h) = self.held.get_mut(owner) {
             *h = h.saturating_sub(1);
         }
+    }
+
+    /// How many times an entry was made or removed so far (wrapping): while it stays the same,
+    /// every [`FlowTable::find`] answers as it did, so a lookup made earlier still stands.
+    /// Changing an entry in place ([`FlowTable::entry_mut`]) does not count.
+    #[inline]
+    pub fn changes(&self) -> u64 {
+        self.changes
     }
 
     /// Counters.
@@ -810,6 +822,7 @@ impl FlowTable {
                     owner,
                     entry,
                 };
+                self.changes = self.changes.wrapping_add(1);
                 if let Some(h) = self.held.get_mut(owner as usize) {
                     *h = h.saturating_add(1);
                 }
