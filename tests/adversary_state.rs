@@ -478,7 +478,10 @@ fn an_entry_taken_over_within_a_burst_is_never_another_flows() {
         w.now += 1_000;
         v
     };
-    assert_eq!(burst(&mut w, &[a.clone()]), [Verdict::Gpu { queue: 0 }]);
+    assert_eq!(
+        burst(&mut w, std::slice::from_ref(&a)),
+        [Verdict::Gpu { queue: 0 }]
+    );
     let v = burst(
         &mut w,
         &[
