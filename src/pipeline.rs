@@ -1353,9 +1353,15 @@ impl Pipeline {
         let outcome = match (tenant, track) {
             (None, _) => Err(FlowDecision::Drop(DropReason::UnknownTenant)),
             // The whole segment, so that bytes it repeats are compared with those gathered.
-            (Some(t), Track::Gather { slot: rs, from, .. }) => {
-                self.gather_more(t, queue, slot, SlotId::from_bits(rs), from, payload, facts.seq)
-            }
+            (Some(t), Track::Gather { slot: rs, from, .. }) => self.gather_more(
+                t,
+                queue,
+                slot,
+                SlotId::from_bits(rs),
+                from,
+                payload,
+                facts.seq,
+            ),
             (Some(t), _) => {
                 let mut fw = follower!(self, t, queue, slot as u32);
                 let found = match track {
@@ -1384,7 +1390,14 @@ impl Pipeline {
         match outcome {
             Ok(track) => {
                 self.store_track(slot, track);
-                self.apply(i, f, tenant, segment_decision(track, decision), false, now_ns)
+                self.apply(
+                    i,
+                    f,
+                    tenant,
+                    segment_decision(track, decision),
+                    false,
+                    now_ns,
+                )
             }
             Err(d) => {
                 // The connection's decision from here on: a refused request drops the rest
@@ -1470,9 +1483,7 @@ impl Pipeline {
             return Err(FlowDecision::Host);
         };
         let isn = held_end.wrapping_sub(held.len() as u32);
-        let request = held
-            .get(from.wrapping_sub(isn) as usize..)
-            .unwrap_or(&[]);
+        let request = held.get(from.wrapping_sub(isn) as usize..).unwrap_or(&[]);
         let found = follower!(self, t, queue, flow_slot as u32).http1(from, request, false);
         match found {
             Ok(Found::Gather { at }) => Ok(Track::Gather {
@@ -1821,7 +1832,14 @@ impl Pipeline {
                 if tenant.is_some() {
                     self.store_track(flow_slot, track);
                 }
-                self.apply(i, f, tenant, segment_decision(track, decision), true, now_ns)
+                self.apply(
+                    i,
+                    f,
+                    tenant,
+                    segment_decision(track, decision),
+                    true,
+                    now_ns,
+                )
             }
         }
     }
@@ -1894,7 +1912,14 @@ impl Pipeline {
                     return Verdict::Drop(table_full_reason(e));
                 }
             }
-            return self.apply(i, f, tenant, segment_decision(track, decision), true, now_ns);
+            return self.apply(
+                i,
+                f,
+                tenant,
+                segment_decision(track, decision),
+                true,
+                now_ns,
+            );
         }
         self.apply(i, f, tenant, decision, true, now_ns)
     }

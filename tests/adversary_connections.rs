@@ -433,8 +433,7 @@ fn slots_held(w: &World) -> u64 {
 /// body's, checked, to the connection's queue; a forbidden model there is refused, and the
 /// connection with it.
 #[test]
-fn a_keep_alive_request_whose_body_names_the_model_in_the_next_segment_is_gathered_and_checked()
-{
+fn a_keep_alive_request_whose_body_names_the_model_in_the_next_segment_is_gathered_and_checked() {
     let body_only = |m: &str| {
         let body = format!(r#"{{"model":"{m}","messages":[]}}"#);
         let head = format!(
@@ -447,7 +446,10 @@ fn a_keep_alive_request_whose_body_names_the_model_in_the_next_segment_is_gather
     let c = Pkt::tcp([10, 1, 8, 20], 20, b"");
     let (h1, b1) = body_only("llama");
     let (h2, b2) = body_only("secret");
-    let v = w.send(&segments(&c, &[&request("llama"), &h1, &b1, &h2, &b2, b"more"]));
+    let v = w.send(&segments(
+        &c,
+        &[&request("llama"), &h1, &b1, &h2, &b2, b"more"],
+    ));
     assert_eq!(v[..4], [Q0, Verdict::Host, Q0, Verdict::Host]);
     assert_eq!(v[4], Verdict::Drop(DropReason::ModelNotAllowed));
     assert!(matches!(v[5], Verdict::Drop(_)), "{v:?}");
@@ -469,7 +471,10 @@ fn a_keep_alive_head_that_spans_segments_is_gathered_and_checked() {
         let second = request_with(model, &token);
         let (a, b) = second.split_at(1000);
         let (b, rest) = b.split_at(b.len() - 10);
-        let v = w.send(&segments(&c, &[&request("llama"), a, b, rest, &request("llama")]));
+        let v = w.send(&segments(
+            &c,
+            &[&request("llama"), a, b, rest, &request("llama")],
+        ));
         assert_eq!(v[..3], [Q0, Verdict::Host, Verdict::Host], "{model}");
         if ok {
             assert_eq!(v[3..], [Q0, Q0]);
@@ -497,7 +502,10 @@ fn a_pipelined_request_cut_by_the_first_flights_end_is_gathered() {
         &Pkt::tcp([10, 1, 8, 22], 22, b""),
         &[&two, &second[20..]],
     ));
-    assert_eq!(v, [Verdict::Host, Verdict::Drop(DropReason::ModelNotAllowed)]);
+    assert_eq!(
+        v,
+        [Verdict::Host, Verdict::Drop(DropReason::ModelNotAllowed)]
+    );
     assert!(w.descs.is_empty());
     assert_eq!(slots_held(&w), 0);
     w.check();

@@ -487,7 +487,8 @@ fn an_entry_taken_over_within_a_burst_is_never_another_flows() {
         &[
             a.clone().seq(end).payload(b"").flags(FIN_ACK),
             bravo,
-            a.seq(end).payload(b"late bytes of alpha's closed connection"),
+            a.seq(end)
+                .payload(b"late bytes of alpha's closed connection"),
         ],
     );
     assert_eq!(v[1], Verdict::Gpu { queue: 1 }, "{v:?}");
