@@ -1331,10 +1331,33 @@ impl Pipeline {
         };
         if payload.is_empty() || !seq_lt(next, seq_end) {
             // No new bytes past what was followed (a retransmission, a pure ACK). A
-            // retransmission of bytes being gathered goes where they went: to the host.
-            if let Track::Gather { from, .. } = track {
-                if !payload.is_empty() && seq_lt(from, seq_end) {
-                    return self.apply(i, f, tenant, FlowDecision::Host, false, now_ns);
+            // retransmission of bytes being gathered is compared with them (other bytes: an
+            // evasion, the connection is dropped) and goes where they went: to the host.
+            if let Track::Gather { slot: rs, .. } = track {
+                let rs = SlotId::from_bits(rs);
+                if !payload.is_empty() {
+                    let held = self
+                        .reassembly
+                        .bytes(rs)
+                        .map(|b| b.len() as u32)
+                        .unwrap_or(0);
+                    let isn = self
+                        .reassembly
+                        .next_seq(rs)
+                        .unwrap_or(next)
+                        .wrapping_sub(held);
+                    if seq_lt(isn, seq_end) {
+                        if let Err(Outcome::Conflict) = self.reassembly.push(rs, facts.seq, payload)
+                        {
+                            self.untrack(slot);
+                            let d = FlowDecision::Drop(DropReason::Reassembly);
+                            if let Some(e) = self.flows.entry_mut(slot) {
+                                e.decision = d;
+                            }
+                            return self.apply(i, f, tenant, d, false, now_ns);
+                        }
+                        return self.apply(i, f, tenant, FlowDecision::Host, false, now_ns);
+                    }
                 }
             }
             return self.apply(i, f, tenant, decision, false, now_ns);
@@ -1414,7 +1437,8 @@ impl Pipeline {
 
     /// The track of a connection of tenant `t` whose bytes `bytes`, from sequence number
     /// `base`, were just followed (`found`): as found, or, for a request at `at` not all in
-    /// them, a gather of its bytes in a reassembly slot from the tenant's share. None free,
+    /// them, a gather of those bytes (all of them, from `base`, so that a segment repeating
+    /// any of them is compared) in a reassembly slot from the tenant's share. None free,
     /// or the tenant at its cap: the host path (never an unchecked pass).
     fn track_from(
         &mut self,
@@ -1428,13 +1452,10 @@ impl Pipeline {
             Found::Track(track) => return Ok(track),
             Found::Gather { at } => at,
         };
-        let rest = bytes
-            .get(at.wrapping_sub(base) as usize..)
-            .ok_or(FlowDecision::Host)?;
         let rs = self
-            .open_reassembly(Some(t), at, now_ns)
+            .open_reassembly(Some(t), base, now_ns)
             .map_err(|_| FlowDecision::Host)?;
-        if self.reassembly.push(rs, at, rest).is_err() {
+        if self.reassembly.push(rs, base, bytes).is_err() {
             // More than a slot holds: the head is longer than the pool gathers.
             self.release_reassembly(rs);
             return Err(FlowDecision::Host);
@@ -1468,15 +1489,10 @@ impl Pipeline {
             Ok(_) => {}
             // Bytes that differ from those gathered (which went to the host) at the same
             // sequence numbers: an evasion attempt.
-            Err(Outcome::Conflict) => {
-                self.release_reassembly(rs);
-                return Err(FlowDecision::Drop(DropReason::Reassembly));
-            }
+            // (The caller's `untrack` gives the slot back on every `Err`.)
+            Err(Outcome::Conflict) => return Err(FlowDecision::Drop(DropReason::Reassembly)),
             // Longer than the slot, or the slot expired: the host path.
-            Err(_) => {
-                self.release_reassembly(rs);
-                return Err(FlowDecision::Host);
-            }
+            Err(_) => return Err(FlowDecision::Host),
         }
         let (Ok(held), Ok(held_end)) = (self.reassembly.bytes(rs), self.reassembly.next_seq(rs))
         else {
@@ -1495,10 +1511,7 @@ impl Pipeline {
                 self.release_reassembly(rs);
                 Ok(track)
             }
-            Err(d) => {
-                self.release_reassembly(rs);
-                Err(d)
-            }
+            Err(d) => Err(d),
         }
     }
 

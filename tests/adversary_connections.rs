@@ -614,3 +614,113 @@ fn gathers_are_bounded_given_back_and_capped_per_tenant() {
     assert_eq!(w.send(&[conns[2][2].clone()]), [Verdict::Host]);
     w.check();
 }
+
+/// Same length as each other: an allowed and a forbidden request.
+fn pair() -> (Vec<u8>, Vec<u8>) {
+    let a = request_with("llama", "x: ab\r\n");
+    let f = request_with("secret", "x: a\r\n");
+    assert_eq!(a.len(), f.len());
+    (a, f)
+}
+
+/// A segment that starts before the gather's start (at a pipelined request already
+/// "checked" but sent to the host with the gather's opening segment) is pushed, its bytes before
+/// the slot's isn ignored, and it goes to the GPU with a forged request inside.
+#[test]
+fn a_segment_rewriting_the_bytes_before_a_gathered_request_is_compared() {
+    let mut w = World::new();
+    let c = Pkt::tcp([10, 1, 8, 40], 40, b"");
+    let first = request("llama");
+    let (a, forged) = pair();
+    let b = request("llama");
+    let mut seg1 = a.clone();
+    seg1.extend_from_slice(&b[..20]);
+    let v = w.send(&segments(&c, &[&first, &seg1]));
+    assert_eq!(v, [Q0, Verdict::Host]);
+    let at = 1000 + first.len() as u32;
+    let mut evil = forged.clone();
+    evil.extend_from_slice(&b);
+    let v = w.one(c.seq(at).payload(&evil));
+    assert!(
+        !matches!(v, Verdict::Gpu { .. }),
+        "forged request reached GPU: {v:?}"
+    );
+    w.check();
+}
+
+/// During a gather, a retransmission of the bytes before the gather's start (sent to the
+/// host with the opening segment) goes to the GPU unchecked.
+#[test]
+fn a_retransmission_rewriting_bytes_sent_with_a_gather_is_compared() {
+    let mut w = World::new();
+    let c = Pkt::tcp([10, 1, 8, 41], 41, b"");
+    let first = request("llama");
+    let (a, forged) = pair();
+    let b = request("llama");
+    let mut seg1 = a.clone();
+    seg1.extend_from_slice(&b[..20]);
+    let v = w.send(&segments(&c, &[&first, &seg1]));
+    assert_eq!(v, [Q0, Verdict::Host]);
+    let at = 1000 + first.len() as u32;
+    let v = w.one(c.seq(at).payload(&forged));
+    assert!(
+        !matches!(v, Verdict::Gpu { .. }),
+        "forged request reached GPU: {v:?}"
+    );
+    w.check();
+}
+
+/// A refused gather gives its slot back once (no release of a stale slot).
+#[test]
+fn a_refused_gather_gives_its_slot_back_once() {
+    let mut w = World::new();
+    let c = Pkt::tcp([10, 1, 8, 44], 44, b"");
+    let first = request("llama");
+    let second = request("secret");
+    let v = w.send(&segments(&c, &[&first, &second[..40], &second[40..]]));
+    assert_eq!(v[2], Verdict::Drop(DropReason::ModelNotAllowed));
+    let r = w.snapshot().reassembly;
+    assert_eq!(r.opened - r.released - r.expired, 0);
+    assert_eq!(r.unknown_slot, 0, "double release: {r:?}");
+    w.check();
+}
+
+/// A chunked body tail before the gather start, rewritten in an overlapping segment.
+#[test]
+fn a_chunked_tail_rewritten_before_a_gathered_request_is_compared() {
+    let mut w = World::new();
+    let c = Pkt::tcp([10, 1, 8, 45], 45, b"");
+    let head = b"POST /v1/chat/completions HTTP/1.1\r\nHost: gw\r\nx-ai-eg-model: llama\r\ntransfer-encoding: chunked\r\n\r\n".to_vec();
+    let b = request("llama");
+    let smuggled = request("secret");
+    // Chunk of N data bytes, then the last chunk: replaced by "0\r\n\r\n" + a forbidden request.
+    let n = smuggled.len(); // data bytes
+    let mut tail = format!("{n:x}\r\n").into_bytes();
+    tail.extend(vec![b'z'; n]);
+    tail.extend_from_slice(b"\r\n0\r\n\r\n");
+    let mut evil_tail = b"0\r\n\r\n".to_vec();
+    evil_tail.extend_from_slice(&smuggled);
+    // Leading zeros pad it to the tail's length: "000…0\r\n\r\n" is still the last chunk.
+    assert!(
+        evil_tail.len() <= tail.len(),
+        "{} {}",
+        evil_tail.len(),
+        tail.len()
+    );
+    while evil_tail.len() < tail.len() {
+        evil_tail.insert(0, b'0');
+    }
+    let mut seg1 = tail.clone();
+    seg1.extend_from_slice(&b[..20]);
+    let v = w.send(&segments(&c, &[&head, &seg1]));
+    assert_eq!(v, [Q0, Verdict::Host], "{v:?}");
+    let at = 1000 + head.len() as u32;
+    let mut evil = evil_tail.clone();
+    evil.extend_from_slice(&b);
+    let v = w.one(c.seq(at).payload(&evil));
+    assert!(
+        !matches!(v, Verdict::Gpu { .. }),
+        "smuggled request reached GPU: {v:?}"
+    );
+    w.check();
+}
