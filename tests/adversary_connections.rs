@@ -623,22 +623,29 @@ fn pair() -> (Vec<u8>, Vec<u8>) {
     (a, f)
 }
 
-/// A segment that starts before the gather's start (at a pipelined request already
-/// "checked" but sent to the host with the gather's opening segment) is pushed, its bytes before
-/// the slot's isn ignored, and it goes to the GPU with a forged request inside.
-#[test]
-fn a_segment_rewriting_the_bytes_before_a_gathered_request_is_compared() {
+/// Alpha's connection at `host`: an allowed request, then a segment with the allowed
+/// request `a` and the first bytes of another: that segment opens a gather (host). Returns
+/// the world, the connection, the sequence number of `a`, the forged twin of `a` and the
+/// gathered request.
+fn gather_after_pipelined(host: u8) -> (World, Pkt, u32, Vec<u8>, Vec<u8>) {
     let mut w = World::new();
-    let c = Pkt::tcp([10, 1, 8, 40], 40, b"");
+    let c = Pkt::tcp([10, 1, 8, host], u16::from(host), b"");
     let first = request("llama");
     let (a, forged) = pair();
     let b = request("llama");
-    let mut seg1 = a.clone();
+    let mut seg1 = a;
     seg1.extend_from_slice(&b[..20]);
     let v = w.send(&segments(&c, &[&first, &seg1]));
     assert_eq!(v, [Q0, Verdict::Host]);
-    let at = 1000 + first.len() as u32;
-    let mut evil = forged.clone();
+    (w, c, 1000 + first.len() as u32, forged, b)
+}
+
+/// A segment that starts at a pipelined request sent to the host with a gather's opening
+/// segment and rewrites it: compared with the gathered bytes, it never reaches a GPU queue.
+#[test]
+fn a_segment_rewriting_the_bytes_before_a_gathered_request_is_compared() {
+    let (mut w, c, at, forged, b) = gather_after_pipelined(40);
+    let mut evil = forged;
     evil.extend_from_slice(&b);
     let v = w.one(c.seq(at).payload(&evil));
     assert!(
@@ -648,20 +655,11 @@ fn a_segment_rewriting_the_bytes_before_a_gathered_request_is_compared() {
     w.check();
 }
 
-/// During a gather, a retransmission of the bytes before the gather's start (sent to the
-/// host with the opening segment) goes to the GPU unchecked.
+/// During a gather, a retransmission that rewrites the bytes sent with the opening segment
+/// is compared with them: it never reaches a GPU queue.
 #[test]
 fn a_retransmission_rewriting_bytes_sent_with_a_gather_is_compared() {
-    let mut w = World::new();
-    let c = Pkt::tcp([10, 1, 8, 41], 41, b"");
-    let first = request("llama");
-    let (a, forged) = pair();
-    let b = request("llama");
-    let mut seg1 = a.clone();
-    seg1.extend_from_slice(&b[..20]);
-    let v = w.send(&segments(&c, &[&first, &seg1]));
-    assert_eq!(v, [Q0, Verdict::Host]);
-    let at = 1000 + first.len() as u32;
+    let (mut w, c, at, forged, _) = gather_after_pipelined(41);
     let v = w.one(c.seq(at).payload(&forged));
     assert!(
         !matches!(v, Verdict::Gpu { .. }),
@@ -685,7 +683,8 @@ fn a_refused_gather_gives_its_slot_back_once() {
     w.check();
 }
 
-/// A chunked body tail before the gather start, rewritten in an overlapping segment.
+/// A chunked body's tail sent with a gather's opening segment, rewritten in an overlapping
+/// segment to end the body and smuggle a request: compared, it never reaches a GPU queue.
 #[test]
 fn a_chunked_tail_rewritten_before_a_gathered_request_is_compared() {
     let mut w = World::new();
