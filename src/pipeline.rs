@@ -38,8 +38,8 @@ use crate::l7::{fnv1a, Classifier, ClassifyConfig, L7Error, RequestInfo, Request
 use crate::policy::{Attribute, Color, ModelId, PolicerBank, PolicyTable, TenantId, TenantPolicer};
 use crate::queue::{DescFlags, Descriptor, Producer};
 use crate::steer::{
-    FlowDecision, FlowEntry, FlowKey, FlowStats, FlowTable, NoQueue, SteerTable, TableFull, Track,
-    TrackKind, TrackTag,
+    FlowDecision, FlowEntry, FlowKey, FlowStats, FlowTable, HostRange, NoQueue, SteerTable,
+    TableFull, Track, TrackKind, TrackTag,
 };
 use crate::verdict::{DropReason, TlsHint};
 use crate::wire::{self, Fragment, FrameSummary, IpFamily, L4Kind};
@@ -1174,6 +1174,14 @@ impl Pipeline {
             TrackKind::Http1 if !seq_lt(entry.track.next, facts.seq_end()) => {}
             _ => return None,
         }
+        // A segment holding bytes that went to the host is not the GPU queue's.
+        if entry.host.len != 0
+            && entry
+                .host
+                .overlaps(facts.seq, facts.seq_end().wrapping_sub(facts.seq))
+        {
+            return None;
+        }
         entry.last_ns = now_ns;
         entry.packets += 1;
         let v = if self.policers.police(t, u64::from(facts.len), now_ns) == Color::Red {
@@ -1211,14 +1219,23 @@ impl Pipeline {
         let tenant = entry.tenant;
         let decision = entry.decision;
         let tag = entry.track;
+        let host = entry.host;
         if let Some(t) = self.tenants.get_mut(i) {
             *t = tenant;
         }
+        let facts = self.facts(i);
         let v = match decision {
             FlowDecision::Reassembling { slot: rs } => {
                 self.continue_first_flight(i, f, slot, rs, now_ns)
             }
             FlowDecision::Opening { next } => self.after_syn(i, f, slot, tenant, next, now_ns),
+            // Bytes at sequence numbers that went to the host (a retransmission, or a forged
+            // one with other bytes): never the GPU queue's.
+            FlowDecision::Gpu { .. }
+                if host.overlaps(facts.seq, facts.seq_end().wrapping_sub(facts.seq)) =>
+            {
+                self.apply(i, f, tenant, FlowDecision::Host, false, now_ns)
+            }
             FlowDecision::Gpu { .. } if tag.kind != TrackKind::None => {
                 let a = self.streams.get(slot).copied().unwrap_or_default();
                 let track = Track::from_parts(tag, a.chunked, a.conn, a.gather);
@@ -1302,6 +1319,26 @@ impl Pipeline {
         }
     }
 
+    /// Records that the bytes of the connection in flow-table slot `slot` from sequence number
+    /// `lo` to `end` went to the host, never to its GPU queue ([`HostRange`]). `Err(Host)`
+    /// when its range would grow past [`crate::steer::MAX_HOST_RANGE`]: the connection then
+    /// goes to the host path.
+    fn hold_for_host(&mut self, slot: usize, lo: u32, end: u32) -> Result<(), FlowDecision> {
+        let Some(e) = self.flows.entry_mut(slot) else {
+            return Ok(());
+        };
+        if !seq_lt(lo, end) {
+            return Ok(());
+        }
+        match e.host.cover(lo, end) {
+            Some(r) => {
+                e.host = r;
+                Ok(())
+            }
+            None => Err(FlowDecision::Host),
+        }
+    }
+
     /// A segment of a connection whose later requests are followed (`track`): body bytes
     /// follow the flow's decision; a segment that starts a request has it checked first.
     #[allow(clippy::too_many_arguments)]
@@ -1373,6 +1410,18 @@ impl Pipeline {
         let FlowDecision::Gpu { queue, .. } = decision else {
             return self.apply(i, f, tenant, decision, false, now_ns);
         };
+        // Where the bytes being gathered start: those before this segment went to the host.
+        let gathered_from = match track {
+            Track::Gather { slot: rs, .. } => {
+                let rs = SlotId::from_bits(rs);
+                let held = self.reassembly.bytes(rs).map_or(0, |b| b.len() as u32);
+                self.reassembly
+                    .next_seq(rs)
+                    .ok()
+                    .map(|end| end.wrapping_sub(held))
+            }
+            _ => None,
+        };
         let outcome = match (tenant, track) {
             (None, _) => Err(FlowDecision::Drop(DropReason::UnknownTenant)),
             // The whole segment, so that bytes it repeats are compared with those gathered.
@@ -1409,6 +1458,19 @@ impl Pipeline {
                 };
                 found.and_then(|found| self.track_from(found, t, next, new, now_ns))
             }
+        };
+        // A gather that ends here leaves the bytes before this segment on the host.
+        let outcome = match (outcome, gathered_from) {
+            (Ok(done), Some(lo)) if !matches!(done, Track::Gather { .. }) => {
+                match self.hold_for_host(slot, lo, facts.seq) {
+                    Ok(()) => Ok(done),
+                    Err(d) => {
+                        self.store_track(slot, done);
+                        Err(d)
+                    }
+                }
+            }
+            (o, _) => o,
         };
         match outcome {
             Ok(track) => {
@@ -1693,6 +1755,7 @@ impl Pipeline {
                     last_ns: now_ns,
                     packets: 1,
                     track: TrackTag::NONE,
+                    host: HostRange::NONE,
                 };
                 let hash = self.hashes.get(i).copied().unwrap_or(0);
                 if let Err(e) = self.flows.insert(hash, entry, now_ns) {
@@ -1731,6 +1794,7 @@ impl Pipeline {
                     last_ns: now_ns,
                     packets: 1,
                     track: TrackTag::NONE,
+                    host: HostRange::NONE,
                 };
                 if let Err(e) = self.flows.insert(hash, entry, now_ns) {
                     self.release_reassembly(slot);
@@ -1814,12 +1878,14 @@ impl Pipeline {
                     self.decide(i, f, &summary, info.as_ref().map_err(|r| *r));
                 // Where the connection's later requests start, from the gathered flight.
                 let mut track = Track::None;
+                let mut flight_from = seq;
                 if let (Some(t), FlowDecision::Gpu { queue, .. }, Ok(info)) =
                     (tenant, decision, info.as_ref())
                 {
                     let flight = self.reassembly.bytes(slot).unwrap_or(&[]);
                     let end = self.reassembly.next_seq(slot).unwrap_or(seq);
                     let isn = end.wrapping_sub(flight.len() as u32);
+                    flight_from = isn;
                     let flight = flight.get(..).unwrap_or(&[]);
                     match follower!(self, t, queue, flow_slot as u32).initial(info, isn, flight) {
                         Ok(Found::Track(tr)) => track = tr,
@@ -1844,6 +1910,15 @@ impl Pipeline {
                 self.settle(flow_slot, tenant, decision);
                 if tenant.is_some() {
                     self.store_track(flow_slot, track);
+                    // The flight's segments before this one went to the host.
+                    if matches!(decision, FlowDecision::Gpu { .. })
+                        && !matches!(track, Track::Gather { .. })
+                        && self.hold_for_host(flow_slot, flight_from, seq).is_err()
+                    {
+                        self.untrack(flow_slot);
+                        decision = FlowDecision::Host;
+                        self.settle(flow_slot, tenant, decision);
+                    }
                 }
                 self.apply(
                     i,
@@ -1905,6 +1980,7 @@ impl Pipeline {
                 last_ns: now_ns,
                 packets: 1,
                 track: TrackTag::NONE,
+                host: HostRange::NONE,
             };
             let hash = self.hashes.get(i).copied().unwrap_or(0);
             match self.flows.insert(hash, entry, now_ns) {

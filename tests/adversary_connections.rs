@@ -723,3 +723,94 @@ fn a_chunked_tail_rewritten_before_a_gathered_request_is_compared() {
     );
     w.check();
 }
+
+/// Bytes that went to the host while a later request was gathered never reached the GPU
+/// queue: a segment that repeats them later, once the request is decided (an honest
+/// retransmission, or a forged one with other bytes, here a forbidden model), goes to the host
+/// as they did, and so does one that reaches into them from before. The connection's later
+/// segments still take its queue.
+#[test]
+fn a_forged_retransmission_of_gathered_bytes_never_reaches_a_gpu_queue() {
+    let mut w = World::new();
+    let c = Pkt::tcp([10, 1, 8, 30], 30, b"");
+    let first = request("llama");
+    let second = request_with("llama", &format!("x-pad: {}\r\n", "p".repeat(200)));
+    let (a, b) = second.split_at(70);
+    let at = 1000 + first.len() as u32;
+    let v = w.send(&segments(&c, &[&first, a, b]));
+    assert_eq!(v, [Q0, Verdict::Host, Q0]);
+    let descs = w.descs.len();
+    // The forged request: the same length, another model.
+    let mut forged = request_with("secret", &format!("x-pad: {}\r\n", "p".repeat(201)));
+    forged.truncate(70);
+    assert_ne!(&forged[..], a);
+    for p in [
+        c.clone().seq(at).payload(&forged),
+        c.clone().seq(at).payload(a),
+        c.clone().seq(at + 10).payload(&forged[10..]),
+        // From the end of the first request into the host's bytes.
+        c.clone()
+            .seq(at - 5)
+            .payload(&[&first[first.len() - 5..], &forged[..]].concat()),
+    ] {
+        assert_eq!(w.one(p), Verdict::Host);
+    }
+    assert_eq!(w.descs.len(), descs, "nothing forged was queued");
+    // The bytes that went to the GPU queue and what follows them keep to it.
+    let end = at + second.len() as u32;
+    assert_eq!(w.one(c.clone().seq(at + 70).payload(b)), Q0);
+    assert_eq!(w.one(c.clone().seq(end).payload(&request("llama"))), Q0);
+    w.check();
+}
+
+/// The same for a first flight that spans segments: its leading segment went to the host
+/// before the flight was classified, so a later segment at its sequence numbers (another
+/// request there) goes to the host, never to the queue the flight was steered to.
+#[test]
+fn a_forged_retransmission_of_a_first_flights_leading_segment_never_reaches_a_gpu_queue() {
+    let mut w = World::new();
+    let c = Pkt::tcp([10, 1, 8, 31], 31, b"");
+    let first = request_with("llama", &format!("x-pad: {}\r\n", "p".repeat(200)));
+    let (a, b) = first.split_at(60);
+    let v = w.send(&segments(&c, &[a, b]));
+    assert_eq!(v, [Verdict::Host, Q0]);
+    let mut forged = request("secret");
+    forged.truncate(60);
+    assert_eq!(w.one(c.clone().seq(1000).payload(&forged)), Verdict::Host);
+    assert_eq!(w.descs.len(), 1);
+    let end = 1000 + first.len() as u32;
+    assert_eq!(w.one(c.clone().seq(end).payload(&request("llama"))), Q0);
+    // A later request for a forbidden model is still refused where it starts.
+    let after = end + request("llama").len() as u32;
+    assert_eq!(
+        w.one(c.seq(after).payload(&request("secret"))),
+        Verdict::Drop(DropReason::ModelNotAllowed)
+    );
+    w.check();
+}
+
+/// A TLS passthrough connection whose ClientHello spans two segments (a post-quantum key
+/// share): a later segment rewriting the hello's first segment, which went to the host, goes
+/// to the host; the connection's records after the hello keep to its queue.
+#[test]
+fn a_forged_rewrite_of_a_two_segment_client_hello_never_reaches_a_gpu_queue() {
+    let mut w = World::new();
+    let hello = client_hello("echo.example", 1800);
+    let (a, b) = hello.split_at(1200);
+    let c = Pkt::tcp([203, 0, 113, 30], 40_030, b"").dport(TLS);
+    let v = w.send(&segments(&c, &[a, b]));
+    assert_eq!(v, [Verdict::Host, Verdict::Gpu { queue: 3 }]);
+    let forged = client_hello("alpha.example", 1800);
+    assert_eq!(
+        w.one(c.clone().seq(1000).payload(&forged[..1200])),
+        Verdict::Host
+    );
+    let end = 1000 + hello.len() as u32;
+    let record = [&[0x17, 0x03, 0x03, 0x00, 0x20][..], &[0xab; 32]].concat();
+    assert_eq!(
+        w.one(c.seq(end).payload(&record)),
+        Verdict::Gpu { queue: 3 }
+    );
+    assert_eq!(w.descs.len(), 2);
+    w.check();
+}

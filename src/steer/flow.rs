@@ -503,6 +503,68 @@ impl Track {
     }
 }
 
+/// The longest [`HostRange`] a connection keeps (16 MiB): a range that would grow past it
+/// (a request gathered far after the first flight's) sends the connection to the host path.
+pub const MAX_HOST_RANGE: u32 = 1 << 24;
+
+/// The sequence numbers of a connection whose bytes went to the host while the request they
+/// belong to was gathered (a first flight's leading segments, the segments of a later
+/// request gathered across segments) and so never reached its GPU queue. A segment that
+/// holds any of them (a retransmission, or a forged one with other bytes) goes to the host
+/// too: the backend behind the GPU queue never takes bytes there that were not checked.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct HostRange {
+    /// The sequence number just past the range.
+    pub end: u32,
+    /// Its length in bytes; 0 for none.
+    pub len: u32,
+}
+
+impl HostRange {
+    /// No range.
+    pub const NONE: Self = Self { end: 0, len: 0 };
+
+    /// Whether a segment from sequence number `seq`, `len` payload bytes long, holds a byte of
+    /// the range.
+    #[inline(always)]
+    pub fn overlaps(&self, seq: u32, len: u32) -> bool {
+        // The segment [seq, seq + len) meets [end - self.len, end) exactly when it starts
+        // within (end - self.len - len, end): `end - seq` in (0, self.len + len). Both lengths
+        // are bounded (MAX_HOST_RANGE, 64 KiB), so the sum does not wrap.
+        let back = self.end.wrapping_sub(seq);
+        self.len != 0 && len != 0 && back != 0 && back < self.len.saturating_add(len)
+    }
+
+    /// This range grown to cover `[lo, end)` too (the two and what lies between them);
+    /// `None` when the result would be longer than [`MAX_HOST_RANGE`] or `[lo, end)` is not a
+    /// forward range.
+    pub fn cover(self, lo: u32, end: u32) -> Option<Self> {
+        let len = end.wrapping_sub(lo);
+        if len == 0 {
+            return Some(self);
+        }
+        if len > MAX_HOST_RANGE {
+            return None;
+        }
+        if self.len == 0 {
+            return Some(Self { end, len });
+        }
+        let old_lo = self.end.wrapping_sub(self.len);
+        let lo = if old_lo.wrapping_sub(lo) as i32 <= 0 {
+            old_lo
+        } else {
+            lo
+        };
+        let end = if self.end.wrapping_sub(end) as i32 >= 0 {
+            self.end
+        } else {
+            end
+        };
+        let len = end.wrapping_sub(lo);
+        (len <= MAX_HOST_RANGE).then_some(Self { end, len })
+    }
+}
+
 /// One flow.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct FlowEntry {
@@ -518,6 +580,8 @@ pub struct FlowEntry {
     pub packets: u64,
     /// How its later requests are found (the rest of a [`Track`] is kept beside the table).
     pub track: TrackTag,
+    /// Its bytes that went to the host while a request was gathered.
+    pub host: HostRange,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -540,6 +604,7 @@ const FREE: Slot = Slot {
         last_ns: 0,
         packets: 0,
         track: TrackTag::NONE,
+        host: HostRange::NONE,
     },
 };
 
@@ -921,7 +986,39 @@ mod tests {
             last_ns: now,
             packets: 1,
             track: TrackTag::NONE,
+            host: HostRange::NONE,
         }
+    }
+
+    #[test]
+    fn host_ranges_meet_exactly_the_segments_that_hold_their_bytes() {
+        // [100, 200), also across the wrap of the sequence space.
+        for base in [0u32, u32::MAX - 150] {
+            let r = HostRange::NONE.cover(base.wrapping_add(100), base.wrapping_add(200));
+            let r = r.unwrap();
+            let at = |o: u32| base.wrapping_add(o);
+            assert!(r.overlaps(at(100), 1));
+            assert!(r.overlaps(at(199), 1));
+            assert!(r.overlaps(at(50), 51));
+            assert!(r.overlaps(at(150), 500));
+            assert!(!r.overlaps(at(50), 50));
+            assert!(!r.overlaps(at(200), 1000));
+            assert!(!r.overlaps(at(150), 0));
+            assert!(!r.overlaps(at(200).wrapping_add(1 << 31), 100));
+            // Grown by a later range: it covers both and what lies between.
+            let g = r.cover(at(1000), at(1100)).unwrap();
+            assert!(g.overlaps(at(100), 1) && g.overlaps(at(500), 1) && g.overlaps(at(1099), 1));
+            assert!(!g.overlaps(at(1100), 100));
+            // An earlier range inside it changes nothing.
+            assert_eq!(g.cover(at(120), at(130)), Some(g));
+        }
+        assert!(!HostRange::NONE.overlaps(0, 100));
+        assert_eq!(HostRange::NONE.cover(5, 5), Some(HostRange::NONE));
+        // Too long, or backwards: refused.
+        assert_eq!(HostRange::NONE.cover(0, MAX_HOST_RANGE + 1), None);
+        assert_eq!(HostRange::NONE.cover(200, 100), None);
+        let r = HostRange::NONE.cover(0, 100).unwrap();
+        assert_eq!(r.cover(MAX_HOST_RANGE, MAX_HOST_RANGE + 10), None);
     }
 
     #[test]

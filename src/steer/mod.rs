@@ -21,7 +21,8 @@ pub mod flow;
 pub mod maglev;
 
 pub use flow::{
-    FlowDecision, FlowEntry, FlowKey, FlowStats, FlowTable, TableFull, Track, TrackKind, TrackTag,
+    FlowDecision, FlowEntry, FlowKey, FlowStats, FlowTable, HostRange, TableFull, Track, TrackKind,
+    TrackTag, MAX_HOST_RANGE,
 };
 pub use maglev::Maglev;
 
