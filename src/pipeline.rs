@@ -42,7 +42,7 @@ use crate::steer::{
     TableFull, Track, TrackKind, TrackTag,
 };
 use crate::verdict::{DropReason, TlsHint};
-use crate::wire::{self, Fragment, FrameSummary, IpFamily, L4Kind};
+use crate::wire::{self, Fragment, FrameSummary, IpFamily, L4Checksum, L4Kind};
 use alloc::boxed::Box;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -79,6 +79,13 @@ pub trait Frame {
     /// frames ahead of parsing ([`PipelineConfig::prefetch_ahead`]). Nothing by default.
     #[inline(always)]
     fn prefetch(&self) {}
+    /// What the NIC found of the frame's TCP checksum, when it checked it: `Some(true)` good,
+    /// `Some(false)` bad. Consulted only for frames without a tunnel (the pipeline checks the
+    /// checksum itself otherwise, and when this is `None`). `None` by default.
+    #[inline(always)]
+    fn l4_checksum_ok(&self) -> Option<bool> {
+        None
+    }
 }
 
 impl Frame for [u8] {
@@ -113,6 +120,10 @@ impl<F: Frame + ?Sized> Frame for &F {
     #[inline(always)]
     fn prefetch(&self) {
         (**self).prefetch()
+    }
+    #[inline(always)]
+    fn l4_checksum_ok(&self) -> Option<bool> {
+        (**self).l4_checksum_ok()
     }
 }
 
@@ -430,6 +441,14 @@ pub struct PipelineConfig {
     pub h2_connections: usize,
     /// The most of those one tenant may hold.
     pub tenant_h2_connections: usize,
+    /// Check the TCP checksum of every segment whose bytes are classified, followed or
+    /// gathered, and of every SYN, FIN and RST, before it changes a flow's state: a segment
+    /// the backend would discard (a bad checksum) must not pass a check that its
+    /// retransmission, with other bytes, then skips. A bad one is dropped
+    /// ([`DropReason::BadChecksum`]); one that cannot be checked here (a chained buffer
+    /// without the NIC's verdict, an IPv6 routing header to go) goes to the host. On by
+    /// default; off only for captures whose checksums the sender's NIC was to fill in.
+    pub verify_checksums: bool,
 }
 
 impl Default for PipelineConfig {
@@ -448,6 +467,7 @@ impl Default for PipelineConfig {
             unattributed_reassembly_slots: REASSEMBLY_SLOTS / 4,
             h2_connections: 1024,
             tenant_h2_connections: 512,
+            verify_checksums: true,
         }
     }
 }
@@ -1205,25 +1225,54 @@ impl Pipeline {
         slot: usize,
         now_ns: u64,
     ) -> Verdict {
-        let Some(entry) = self.flows.entry_mut(slot) else {
+        let Some(entry) = self.flows.entry(slot) else {
             return self.new_flow(i, f, now_ns);
         };
-        let facts_flags = self.tcp_flags.get(i).copied().unwrap_or(0);
+        let tenant = entry.tenant;
+        let decision = entry.decision;
+        let tag = entry.track;
+        let host = entry.host;
+        let facts = self.facts(i);
+        let facts_flags = facts.flags;
+        let has_payload = facts.payload.1 > facts.payload.0;
+        let to_host = host.overlaps(facts.seq, facts.seq_end().wrapping_sub(facts.seq));
+        // A segment that changes the flow's state (ends or restarts it, is classified,
+        // gathered or followed) must be one the backend takes: its checksum is checked first.
+        let changes_state = facts_flags & (TCP_SYN | TCP_FIN | TCP_RST) != 0
+            || match decision {
+                FlowDecision::Reassembling { .. } | FlowDecision::Opening { .. } => has_payload,
+                FlowDecision::Gpu { .. } => has_payload && !to_host && tag.kind != TrackKind::None,
+                _ => false,
+            };
+        if let Some(t) = self.tenants.get_mut(i) {
+            *t = tenant;
+        }
+        if changes_state {
+            match self.checksum_of(i, f) {
+                L4Checksum::Good => {}
+                L4Checksum::Bad => return Verdict::Drop(DropReason::BadChecksum),
+                // Not checkable here: the flow's bytes cannot be followed past it, so the
+                // connection goes to the host path (never on unchecked).
+                L4Checksum::Unverifiable => {
+                    if matches!(decision, FlowDecision::Gpu { .. }) && has_payload {
+                        self.untrack(slot);
+                        if let Some(e) = self.flows.entry_mut(slot) {
+                            e.decision = FlowDecision::Host;
+                        }
+                    }
+                    return self.apply(i, f, tenant, FlowDecision::Host, false, now_ns);
+                }
+            }
+        }
         if facts_flags & TCP_SYN != 0 {
             // A new connection on a 5-tuple whose entry is still here: the old one is over.
             self.retire(slot);
             return self.new_flow(i, f, now_ns);
         }
-        entry.last_ns = now_ns;
-        entry.packets += 1;
-        let tenant = entry.tenant;
-        let decision = entry.decision;
-        let tag = entry.track;
-        let host = entry.host;
-        if let Some(t) = self.tenants.get_mut(i) {
-            *t = tenant;
+        if let Some(entry) = self.flows.entry_mut(slot) {
+            entry.last_ns = now_ns;
+            entry.packets += 1;
         }
-        let facts = self.facts(i);
         let v = match decision {
             FlowDecision::Reassembling { slot: rs } => {
                 self.continue_first_flight(i, f, slot, rs, now_ns)
@@ -1231,9 +1280,7 @@ impl Pipeline {
             FlowDecision::Opening { next } => self.after_syn(i, f, slot, tenant, next, now_ns),
             // Bytes at sequence numbers that went to the host (a retransmission, or a forged
             // one with other bytes): never the GPU queue's.
-            FlowDecision::Gpu { .. }
-                if host.overlaps(facts.seq, facts.seq_end().wrapping_sub(facts.seq)) =>
-            {
+            FlowDecision::Gpu { .. } if to_host => {
                 self.apply(i, f, tenant, FlowDecision::Host, false, now_ns)
             }
             FlowDecision::Gpu { .. } if tag.kind != TrackKind::None => {
@@ -1248,6 +1295,23 @@ impl Pipeline {
             self.retire(slot);
         }
         v
+    }
+
+    /// What frame `i`'s TCP checksum says ([`PipelineConfig::verify_checksums`]): the NIC's
+    /// verdict for a frame without a tunnel when it gave one, else checked here.
+    #[cold]
+    fn checksum_of<F: Frame + ?Sized>(&mut self, i: usize, f: &F) -> L4Checksum {
+        if !self.config.verify_checksums {
+            return L4Checksum::Good;
+        }
+        let Some(summary) = self.ensure_full(i, f) else {
+            return L4Checksum::Unverifiable;
+        };
+        match (summary.tunnel, f.l4_checksum_ok()) {
+            (None, Some(true)) => L4Checksum::Good,
+            (None, Some(false)) => L4Checksum::Bad,
+            _ => wire::tcp_checksum(f.bytes(), &summary),
+        }
     }
 
     /// A segment of a connection whose SYN was seen and whose first flight has not come: the
@@ -1737,6 +1801,18 @@ impl Pipeline {
             return self.apply(i, f, tenant, FlowDecision::Host, false, now_ns);
         }
         let payload = summary.payload(bytes);
+        let flags = self.tcp_flags.get(i).copied().unwrap_or(0);
+        if !payload.is_empty() || flags & TCP_SYN != 0 {
+            // What is classified, and a SYN that is remembered, must be what the backend
+            // takes.
+            match self.checksum_of(i, f) {
+                L4Checksum::Good => {}
+                L4Checksum::Bad => return Verdict::Drop(DropReason::BadChecksum),
+                L4Checksum::Unverifiable => {
+                    return self.apply(i, f, tenant, FlowDecision::Host, false, now_ns)
+                }
+            }
+        }
         if payload.is_empty() {
             // A handshake or control packet: no request to classify yet. It goes to the host
             // stack (policed when its trusted attributes already name a tenant, else against
@@ -1744,7 +1820,6 @@ impl Pipeline {
             // ClientHello). Nothing reaches a GPU queue this way. A client's SYN of a tenant
             // (not an unattributed sender's: no state for them) is remembered, from the
             // tenant's share of the table, so that the first flight must start right after it.
-            let flags = self.tcp_flags.get(i).copied().unwrap_or(0);
             if let (Some(_), true) = (tenant, flags & (TCP_SYN | TCP_ACK) == TCP_SYN) {
                 let entry = FlowEntry {
                     key: self.keys.get(i).copied().unwrap_or_default(),

@@ -90,11 +90,14 @@ pub enum DropReason {
     /// claim or model headers, Content-Length with Transfer-Encoding, models that disagree,
     /// duplicate JSON `model` or gRPC `model_name`): refused rather than guessed.
     AmbiguousRequest,
+    /// The TCP checksum does not hold (the backend would discard the segment): it is not
+    /// classified or followed.
+    BadChecksum,
 }
 
 impl DropReason {
     /// Number of reasons (the length of a per-reason counter array).
-    pub const COUNT: usize = 24;
+    pub const COUNT: usize = 25;
 
     /// Every reason, in counter order.
     pub const ALL: [Self; Self::COUNT] = [
@@ -122,6 +125,7 @@ impl DropReason {
         Self::FlowCap,
         Self::ReassemblyCap,
         Self::AmbiguousRequest,
+        Self::BadChecksum,
     ];
 
     /// Index of the reason in a per-reason counter array.
@@ -157,6 +161,7 @@ impl DropReason {
             Self::FlowCap => "flow_cap",
             Self::ReassemblyCap => "reassembly_cap",
             Self::AmbiguousRequest => "ambiguous_request",
+            Self::BadChecksum => "bad_checksum",
         }
     }
 }

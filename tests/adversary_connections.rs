@@ -814,3 +814,54 @@ fn a_forged_rewrite_of_a_two_segment_client_hello_never_reaches_a_gpu_queue() {
     assert_eq!(w.descs.len(), 2);
     w.check();
 }
+
+/// Insertion with a bad checksum (the backend discards the segment, so its retransmission
+/// may carry other bytes): a segment whose checksum does not hold is never classified,
+/// followed, gathered or let end a flow. The allowed keep-alive request sent with a bad
+/// checksum is dropped, and the forbidden one then sent at its sequence numbers is checked
+/// as a request, not passed as a retransmission; a first flight likewise; a RST or SYN with a
+/// bad checksum leaves the connection as it was.
+#[test]
+fn a_segment_with_a_bad_checksum_is_never_classified_or_followed() {
+    let mut w = World::new();
+    let c = Pkt::tcp([10, 1, 8, 40], 40, b"");
+    let first = request("llama");
+    // A first flight with a bad checksum: dropped, no flow made.
+    let v = w.send(&[c.clone().seq(1000).payload(&first).bad_checksum()]);
+    assert_eq!(v, [Verdict::Drop(DropReason::BadChecksum)]);
+    assert_eq!(w.snapshot().flows.live, 0);
+    assert_eq!(w.one(c.clone().seq(1000).payload(&first)), Q0);
+    let at = 1000 + first.len() as u32;
+    // The allowed second request, its checksum wrong, then the forbidden one in its place.
+    let allowed = request("llama");
+    let v = w.send(&[c.clone().seq(at).payload(&allowed).bad_checksum()]);
+    assert_eq!(v, [Verdict::Drop(DropReason::BadChecksum)]);
+    let mut forbidden = request("secret");
+    forbidden.resize(allowed.len(), b' ');
+    // A RST and a SYN with bad checksums end nothing.
+    let v = w.send(&[
+        c.clone().seq(at).flags(0x14).bad_checksum(),
+        c.clone().seq(at).flags(0x02).bad_checksum(),
+    ]);
+    assert_eq!(v, [Verdict::Drop(DropReason::BadChecksum); 2]);
+    assert_eq!(w.snapshot().flows.live, 1);
+    assert_eq!(
+        w.one(c.clone().seq(at).payload(&forbidden)),
+        Verdict::Drop(DropReason::ModelNotAllowed)
+    );
+    w.check();
+}
+
+/// With `verify_checksums` off (captures whose checksums the sender's NIC was to fill in),
+/// the same first flight is classified.
+#[test]
+fn checksums_are_not_checked_when_the_configuration_says_so() {
+    let mut w = World::with_config(infersteer::pipeline::PipelineConfig {
+        verify_checksums: false,
+        ..Default::default()
+    });
+    let c = Pkt::tcp([10, 1, 8, 41], 41, b"");
+    let v = w.send(&[c.seq(1000).payload(&request("llama")).bad_checksum()]);
+    assert_eq!(v, [Q0]);
+    w.check();
+}

@@ -328,7 +328,7 @@ fn run_one(seed: u64, totals: &mut Totals) {
             None
         };
         let model = ALL_MODELS[rng.below(3) as usize];
-        let (attack, sni): (Pkt, Option<String>) = match rng.below(8) {
+        let (attack, sni): (Pkt, Option<String>) = match rng.below(9) {
             // Another identity on a tenant's 5-tuple: a body segment, or a request.
             0 => (
                 redress(victim, other)
@@ -388,6 +388,16 @@ fn run_one(seed: u64, totals: &mut Totals) {
                     None,
                 )
             }
+            // Insertion: a request for any model inside an honest flow, its checksum wrong
+            // (the backend discards it; were it followed, its retransmission could differ).
+            7 => (
+                victim
+                    .clone()
+                    .payload(&body_request(model, 0, ""))
+                    .seq(victim.seq.wrapping_add(rng.below(4000) as u32))
+                    .bad_checksum(),
+                None,
+            ),
             // A UDP datagram with a request in it, from a tenant's identity.
             _ => (
                 with_ident(

@@ -373,6 +373,10 @@ _Static_assert(RTE_ETH_RSS_IPV6_EX == (1ULL << 15), "RTE_ETH_RSS_IPV6_EX");
 _Static_assert(RTE_ETH_RSS_IPV6_TCP_EX == (1ULL << 16), "RTE_ETH_RSS_IPV6_TCP_EX");
 _Static_assert(RTE_ETH_RSS_IPV6_UDP_EX == (1ULL << 17), "RTE_ETH_RSS_IPV6_UDP_EX");
 _Static_assert(RTE_MBUF_F_RX_RSS_HASH == (1ULL << 1), "RTE_MBUF_F_RX_RSS_HASH");
+_Static_assert(RTE_MBUF_F_RX_L4_CKSUM_BAD == (1ULL << 3), "RTE_MBUF_F_RX_L4_CKSUM_BAD");
+_Static_assert(RTE_MBUF_F_RX_L4_CKSUM_GOOD == (1ULL << 8), "RTE_MBUF_F_RX_L4_CKSUM_GOOD");
+_Static_assert(RTE_MBUF_F_RX_L4_CKSUM_NONE == ((1ULL << 3) | (1ULL << 8)), "RTE_MBUF_F_RX_L4_CKSUM_NONE");
+_Static_assert(RTE_MBUF_F_RX_L4_CKSUM_MASK == ((1ULL << 3) | (1ULL << 8)), "RTE_MBUF_F_RX_L4_CKSUM_MASK");
 
 /* The first-cache-line fields the Rust fast path reads in place (`consts::MBUF_OFF_*`). */
 _Static_assert(offsetof(struct rte_mbuf, buf_addr) == 0, "MBUF_OFF_BUF_ADDR");

@@ -273,6 +273,15 @@ pub mod consts {
         RTE_ETH_RSS_NONFRAG_IPV4_UDP | RTE_ETH_RSS_NONFRAG_IPV6_UDP | RTE_ETH_RSS_IPV6_UDP_EX;
     /// `RTE_MBUF_F_RX_RSS_HASH`: the mbuf's `hash.rss` holds the NIC's RSS hash.
     pub const RTE_MBUF_F_RX_RSS_HASH: u64 = 1 << 1;
+    /// `RTE_MBUF_F_RX_L4_CKSUM_BAD`: the NIC found the L4 checksum wrong.
+    pub const RTE_MBUF_F_RX_L4_CKSUM_BAD: u64 = 1 << 3;
+    /// `RTE_MBUF_F_RX_L4_CKSUM_GOOD`: the NIC found the L4 checksum right.
+    pub const RTE_MBUF_F_RX_L4_CKSUM_GOOD: u64 = 1 << 8;
+    /// `RTE_MBUF_F_RX_L4_CKSUM_NONE`: the L4 data is valid, its checksum field not filled in.
+    pub const RTE_MBUF_F_RX_L4_CKSUM_NONE: u64 =
+        RTE_MBUF_F_RX_L4_CKSUM_BAD | RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+    /// `RTE_MBUF_F_RX_L4_CKSUM_MASK`; 0 within it is `RTE_MBUF_F_RX_L4_CKSUM_UNKNOWN`.
+    pub const RTE_MBUF_F_RX_L4_CKSUM_MASK: u64 = RTE_MBUF_F_RX_L4_CKSUM_NONE;
     /// `offsetof(struct rte_mbuf, buf_addr)` (a `void *`).
     pub const MBUF_OFF_BUF_ADDR: usize = 0;
     /// `offsetof(struct rte_mbuf, data_off)` (`u16`).

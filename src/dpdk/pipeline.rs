@@ -69,6 +69,22 @@ impl Frame for Mbuf {
         Mbuf::port(self)
     }
 
+    /// The receive offload's L4 checksum flags (`RTE_MBUF_F_RX_L4_CKSUM_*`): `GOOD` and `NONE`
+    /// (the data is valid, its checksum field not filled in, as virtio reports) are good,
+    /// `BAD` bad, `UNKNOWN` (not checked) leaves the check to the pipeline.
+    #[inline]
+    fn l4_checksum_ok(&self) -> Option<bool> {
+        use infersteer_dpdk_sys::consts::{
+            RTE_MBUF_F_RX_L4_CKSUM_BAD as BAD, RTE_MBUF_F_RX_L4_CKSUM_GOOD as GOOD,
+            RTE_MBUF_F_RX_L4_CKSUM_MASK as MASK, RTE_MBUF_F_RX_L4_CKSUM_NONE as NONE,
+        };
+        match self.ol_flags() & MASK {
+            GOOD | NONE => Some(true),
+            BAD => Some(false),
+            _ => None,
+        }
+    }
+
     /// `pkt_len`: every segment, so that a chained frame is policed for all its bytes.
     #[inline]
     fn wire_len(&self) -> usize {

@@ -500,6 +500,81 @@ impl FrameSummary {
     }
 }
 
+/// What the checksum of a frame's innermost TCP segment says ([`tcp_checksum`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum L4Checksum {
+    /// It holds.
+    Good,
+    /// It does not: the receiving stack discards the segment.
+    Bad,
+    /// It cannot be checked here: not TCP, the segment not all in the bytes (a chained
+    /// buffer's first segment), or an IPv6 routing header still to be walked (the checksum
+    /// then covers a final destination this hop does not see).
+    Unverifiable,
+}
+
+/// Checks the TCP checksum (RFC 9293 §3.1: the pseudo-header of RFC 791 / RFC 8200 §8.1, the
+/// header and the data) of the innermost segment of `frame`, parsed into `s`.
+pub fn tcp_checksum(frame: &[u8], s: &FrameSummary) -> L4Checksum {
+    let layers = s.innermost();
+    let (Some(l3), Some(l4)) = (layers.l3, layers.l4) else {
+        return L4Checksum::Unverifiable;
+    };
+    if l4.kind != L4Kind::Tcp {
+        return L4Checksum::Unverifiable;
+    }
+    let ip = usize::from(l3.offset);
+    let Some(segment) = frame.get(usize::from(l4.offset)..usize::from(l3.end)) else {
+        return L4Checksum::Unverifiable;
+    };
+    let addresses = match l3.kind {
+        L3Kind::Ipv4 => frame.get(ip + 12..ip + 20),
+        L3Kind::Ipv6 if ipv6_routing_pending(frame, &l3) => None,
+        L3Kind::Ipv6 => frame.get(ip + 8..ip + 40),
+    };
+    let Some(addresses) = addresses else {
+        return L4Checksum::Unverifiable;
+    };
+    let mut acc = checksum::sum_wide(0, addresses);
+    acc += segment.len() as u64 + u64::from(IpProtocol::TCP.0);
+    acc = checksum::sum_wide(acc, segment);
+    if checksum::fold_wide(acc) == 0xFFFF {
+        L4Checksum::Good
+    } else {
+        L4Checksum::Bad
+    }
+}
+
+/// Whether the IPv6 packet at `l3` carries a routing header with segments left (or one that
+/// cannot be read): its checksum's pseudo-header then names an address other than the
+/// header's destination.
+fn ipv6_routing_pending(frame: &[u8], l3: &L3Info) -> bool {
+    const ROUTING: u8 = 43;
+    const FRAGMENT: u8 = 44;
+    const AUTH: u8 = 51;
+    let ip = usize::from(l3.offset);
+    let Some(mut next) = frame.get(ip + 6).copied() else {
+        return true;
+    };
+    let mut at = ip + 40;
+    for _ in 0..l3.ext_headers {
+        let (Some(&nh), Some(&len)) = (frame.get(at), frame.get(at + 1)) else {
+            return true;
+        };
+        if next == ROUTING && frame.get(at + 3) != Some(&0) {
+            return true;
+        }
+        at += match next {
+            FRAGMENT => 8,
+            AUTH => (usize::from(len) + 2) * 4,
+            // Hop-by-hop, destination options and the routing header itself.
+            _ => (usize::from(len) + 1) * 8,
+        };
+        next = nh;
+    }
+    false
+}
+
 impl FrameSummary {
     /// A summary of an empty frame: a starting value for [`parse_frame_into`], e.g. to fill a
     /// burst's array of summaries once at setup.

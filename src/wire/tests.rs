@@ -556,3 +556,69 @@ impl Layers {
         udp.dst_port()
     }
 }
+
+const TCP_443: L4Spec<'static> = L4Spec::Tcp {
+    src_port: 40000,
+    dst_port: 443,
+    seq: 7,
+    ack: 9,
+    flags: 0x18,
+    window: 512,
+    options: &[],
+};
+
+fn csum(f: &[u8]) -> L4Checksum {
+    tcp_checksum(f, &parse_frame(f).unwrap())
+}
+
+#[test]
+fn tcp_checksums_are_checked_over_the_pseudo_header_and_the_segment() {
+    // IPv4, odd and even payload lengths.
+    for payload in [&b"GET / HTTP/1.1\r\n"[..], b"GET /x", b"", b"x"] {
+        let spec = FrameSpec::tcp_v4([1, 1, 1, 1], [2, 2, 2, 2], 40000, 443, payload);
+        let mut buf = [0u8; 256];
+        let n = emit::emit_frame(&spec, &mut buf).unwrap();
+        let f = buf[..n].to_vec();
+        assert_eq!(csum(&f), L4Checksum::Good, "{payload:?}");
+        // Any flipped bit of the pseudo-header (an address), the header or the data.
+        for at in [14 + 12, 14 + 19, 34 + 4, 34 + 16, n - 1] {
+            let mut g = f.clone();
+            g[at] ^= 0x10;
+            if at == n - 1 && payload.is_empty() {
+                continue;
+            }
+            assert_eq!(csum(&g), L4Checksum::Bad, "{payload:?} byte {at}");
+        }
+        // Only the first part of the frame (a chained buffer's first segment).
+        if !payload.is_empty() {
+            let s = parse_frame(&f).unwrap();
+            assert_eq!(tcp_checksum(&f[..n - 1], &s), L4Checksum::Unverifiable);
+        }
+    }
+    // IPv6, through extension headers (a routing header with no segments left).
+    let ext = [
+        Ipv6ExtSpec::HopByHop { hdr_ext_len: 0 },
+        Ipv6ExtSpec::Routing { hdr_ext_len: 2 },
+        Ipv6ExtSpec::DestOptions { hdr_ext_len: 1 },
+    ];
+    let f = v6_frame(&ext, TCP_443, b"PRI * HTTP/2.0");
+    assert_eq!(csum(&f), L4Checksum::Good);
+    let mut g = f.clone();
+    g[14 + 39] ^= 1; // the destination address
+    assert_eq!(csum(&g), L4Checksum::Bad);
+    // Segments left: the checksum names a destination not in the header.
+    let mut g = f.clone();
+    g[14 + 40 + 8 + 3] = 1;
+    assert_eq!(csum(&g), L4Checksum::Unverifiable);
+    // Not TCP.
+    assert_eq!(csum(&ipv4_udp_hand()), L4Checksum::Unverifiable);
+}
+
+#[test]
+fn the_real_chromium_segments_checksums_hold() {
+    for name in ["chromium_seg1.frame", "chromium_seg2.frame"] {
+        let path = format!("{}/tests/fixtures/l7/{name}", env!("CARGO_MANIFEST_DIR"));
+        let f = std::fs::read(path).unwrap();
+        assert_eq!(csum(&f), L4Checksum::Good, "{name}");
+    }
+}

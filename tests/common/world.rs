@@ -272,6 +272,8 @@ pub struct Pkt {
     /// IPv4 fragment: (more fragments, offset in bytes).
     pub frag: Option<(bool, u16)>,
     pub payload: Vec<u8>,
+    /// The innermost TCP checksum made wrong.
+    pub bad_checksum: bool,
 }
 
 pub const SYN: u8 = 0x02;
@@ -296,6 +298,7 @@ impl Pkt {
             udp: false,
             frag: None,
             payload: payload.to_vec(),
+            bad_checksum: false,
         }
     }
 
@@ -333,6 +336,10 @@ impl Pkt {
     }
     pub fn payload(mut self, p: &[u8]) -> Self {
         self.payload = p.to_vec();
+        self
+    }
+    pub fn bad_checksum(mut self) -> Self {
+        self.bad_checksum = true;
         self
     }
 
@@ -410,6 +417,11 @@ impl Pkt {
         let mut buf = vec![0u8; 9000];
         let n = emit_frame(&spec, &mut buf).unwrap();
         buf.truncate(n);
+        if self.bad_checksum && !self.udp {
+            let s = infersteer::wire::parse_frame(&buf).unwrap();
+            let at = usize::from(s.innermost().l4.unwrap().offset) + 16;
+            buf[at] ^= 0x5a;
+        }
         buf
     }
 }
