@@ -1,7 +1,7 @@
 //! Steer a pcap through the pipeline and write one pcap per verdict.
 //!
 //! ```sh
-//! cargo run --release --example pcap_steer -- [IN.pcap] [--out DIR] [--port N]
+//! cargo run --release --example pcap_steer -- [IN.pcap] [--out DIR] [--port N] [--no-verify-checksums]
 //! ```
 //!
 //! The point of presence is the embedded one (`infersteer::io::synthetic::pop_config`: seven
@@ -12,6 +12,11 @@
 //! on the same thread between bursts. The frames are written to `DIR/gpu.pcap`,
 //! `DIR/terminate.pcap`, `DIR/host.pcap` and `DIR/drop.pcap` (default `DIR`:
 //! `target/pcap_steer`), and a summary with drops by reason is printed.
+//!
+//! TCP checksums are checked before a segment is classified (`bad_checksum` drops otherwise).
+//! A capture taken on the sending host, whose NIC was to fill the checksums in (transmit
+//! offload), has wrong ones: `--no-verify-checksums` turns the check off
+//! (`PipelineConfig::verify_checksums`).
 //!
 //! Without `IN.pcap`, it first writes 20,000 frames of the synthetic traffic mix to
 //! `DIR/input.pcap` and steers that.
@@ -34,13 +39,17 @@ fn main() -> ExitCode {
     let mut input: Option<PathBuf> = None;
     let mut out = PathBuf::from("target/pcap_steer");
     let mut port = 0u16;
+    let mut verify_checksums = true;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--out" => out = args.next().map(PathBuf::from).unwrap_or(out),
             "--port" => port = args.next().and_then(|p| p.parse().ok()).unwrap_or(port),
+            "--no-verify-checksums" => verify_checksums = false,
             "-h" | "--help" => {
-                println!("usage: pcap_steer [IN.pcap] [--out DIR] [--port N]");
+                println!(
+                    "usage: pcap_steer [IN.pcap] [--out DIR] [--port N] [--no-verify-checksums]"
+                );
                 return ExitCode::SUCCESS;
             }
             _ => input = Some(PathBuf::from(a)),
@@ -106,7 +115,10 @@ fn main() -> ExitCode {
         Arc::new(steer),
         producers,
         inflight.clone(),
-        PipelineConfig::default(),
+        PipelineConfig {
+            verify_checksums,
+            ..PipelineConfig::default()
+        },
         start_ns,
     )
     .unwrap();
