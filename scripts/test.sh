@@ -5,7 +5,8 @@
 # libclang through apt-get), then: format check, clippy with -D warnings on
 # every target and on the no_std build, rustdoc with -D warnings, all tests, the criterion
 # benches in test mode (each bench body runs once, to prove it works; no timing), the DPDK
-# feature's clippy, docs and virtual-device tests, the loom model of the GPU queue ring, and the same
+# feature's clippy, docs and virtual-device tests, the loom model of the GPU queue ring, the fuzz
+# targets (corpus replay and a fixed-seed smoke, scripts/fuzz.sh --smoke), and the same
 # tests cross-built for aarch64 and run under qemu (scripts/test-aarch64.sh, which installs its
 # Debian cross toolchain itself).
 set -euo pipefail
@@ -85,6 +86,10 @@ cargo test --release --locked --test pipeline_steer --test policy_isolation --te
 
 step "loom: the GPU queue ring under every interleaving (RUSTFLAGS=--cfg loom)"
 RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom cargo test --release --locked --test loom_ring
+
+step "fuzz targets: every committed corpus input and regression replayed, then a fixed-seed smoke"
+(cd fuzz && cargo test --release --locked)
+scripts/fuzz.sh --smoke
 
 step "aarch64 (BlueField-3 Arm cores): cross-build and run the same tests under qemu"
 scripts/test-aarch64.sh

@@ -248,13 +248,15 @@ fn find_byte(bytes: &[u8], b: u8) -> Option<usize> {
     first_in_class(bytes, |x| eq_bytes(x, b), |x| x == b)
 }
 
-/// Offset of the first space, control byte or DEL in `bytes`.
+/// Offset of the first space, control byte, DEL or non-ASCII byte in `bytes`: a request-target
+/// is visible ASCII only (RFC 9112 §3.2, RFC 3986's characters; a byte above 0x7f, which a
+/// backend may read in its own way, ends the target and the line is refused).
 #[inline(always)]
 fn target_end(bytes: &[u8]) -> Option<usize> {
     first_in_class(
         bytes,
-        |x| lt_bytes(x, 0x21) | del_bytes(x),
-        |b| b <= b' ' || b == 0x7f,
+        |x| lt_bytes(x, 0x21) | del_bytes(x) | (x & HI),
+        |b| b <= b' ' || b >= 0x7f,
     )
 }
 
@@ -900,6 +902,13 @@ mod tests {
             (b"G@T / HTTP/1.1\r\n\r\n", Http1Error::BadMethod),
             (b" / HTTP/1.1\r\n\r\n", Http1Error::BadMethod),
             (b"GET  HTTP/1.1\r\n\r\n", Http1Error::BadTarget),
+            // Found by the `http1` fuzz target against httparse: a non-ASCII byte in the
+            // target (here in a KServe path, 16 bytes in) was taken.
+            (
+                b"POST /v2/models\xafresnet50/infer HTTP/1.1\r\n\r\n",
+                Http1Error::BadTarget,
+            ),
+            (b"GET /\x80 HTTP/1.1\r\n\r\n", Http1Error::BadTarget),
             (b"GET / HTTP/2.0\r\n\r\n", Http1Error::BadVersion),
             (b"GET / HTTP/1.1\r\nNoColon\r\n\r\n", Http1Error::BadHeader),
             (b"GET / HTTP/1.1\r\n: v\r\n\r\n", Http1Error::BadHeader),

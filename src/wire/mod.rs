@@ -167,6 +167,9 @@ pub enum WireErrorKind {
     Ipv6HopByHopNotFirst,
     /// More extension headers than [`MAX_IPV6_EXT_HEADERS`].
     Ipv6ExtensionChainTooLong,
+    /// An authentication header (AH) whose Payload Len is 0: 8 bytes, shorter than its 12-byte
+    /// fixed part (RFC 4302 §2.2).
+    Ipv6AuthTooShort,
     /// A UDP length below 8 or past the end of the IP payload (the value found).
     UdpBadLength(u16),
     /// A TCP data offset below 5 words or past the end of the segment (the value found).
@@ -207,6 +210,7 @@ impl fmt::Display for WireErrorKind {
             Self::Ipv6ExtensionChainTooLong => {
                 write!(f, "more than {MAX_IPV6_EXT_HEADERS} IPv6 extension headers")
             }
+            Self::Ipv6AuthTooShort => write!(f, "IPv6 authentication header shorter than 12 bytes"),
             Self::UdpBadLength(l) => write!(f, "UDP length {l} invalid for its datagram"),
             Self::TcpBadDataOffset(d) => write!(f, "TCP data offset {d} invalid for its segment"),
             Self::TcpBadOption(k) => write!(f, "malformed TCP option of kind {k}"),
@@ -963,6 +967,9 @@ fn walk_ipv6_extensions(
             }
             let (ext, _) =
                 Ipv6ExtHeader::ref_from_bytes_checked(rest).map_err(|k| err(k, base + p))?;
+            if next == IpProtocol::AH && ext.hdr_ext_len == 0 {
+                return Err(err(WireErrorKind::Ipv6AuthTooShort, base + p));
+            }
             let len = ext.total_len(next);
             if len > rest.len() {
                 return Err(err(

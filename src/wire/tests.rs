@@ -622,3 +622,18 @@ fn the_real_chromium_segments_checksums_hold() {
         assert_eq!(csum(&f), L4Checksum::Good, "{name}");
     }
 }
+
+/// Found by the `wire` fuzz target against etherparse: an IPv6 authentication header whose
+/// Payload Len is 0 (8 bytes, shorter than AH's 12-byte fixed part) was walked as if valid.
+#[test]
+fn an_ipv6_authentication_header_shorter_than_its_fixed_part_is_refused() {
+    let f = hex("020000000 00b 020000000 00a 86dd 6004 912c 0023 3340
+         fd000000000000000000000000000001 fd000000000000000000000000000002
+         1100 1e04 deadbeef 9c4d 1395 001b b07b 68656c6c6f20697076372064 73746f7074730a");
+    assert_eq!(err_kind(&f), WireErrorKind::Ipv6AuthTooShort);
+    // The same with Payload Len 1 (12 bytes: the fixed part, no ICV) parses, the UDP datagram
+    // after it included.
+    let ext = [Ipv6ExtSpec::Ah { payload_len: 1 }];
+    let g = v6_frame(&ext, UDP_53, b"dns?");
+    assert_eq!(parse_frame(&g).unwrap().payload(&g), b"dns?");
+}
