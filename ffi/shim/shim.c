@@ -135,6 +135,11 @@ uint16_t infersteer_pktmbuf_ref(struct rte_mbuf *m)
 	return rte_mbuf_refcnt_update(m, 1);
 }
 
+int infersteer_pktmbuf_chain(struct rte_mbuf *head, struct rte_mbuf *tail)
+{
+	return rte_pktmbuf_chain(head, tail);
+}
+
 int infersteer_pktmbuf_trim(struct rte_mbuf *m, uint16_t len)
 {
 	return rte_pktmbuf_trim(m, len);

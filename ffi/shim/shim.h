@@ -45,6 +45,8 @@ uint16_t infersteer_pktmbuf_tailroom(const struct rte_mbuf *m);
 int infersteer_pktmbuf_writable(const struct rte_mbuf *m);
 /* Adds one reference (rte_mbuf_refcnt_update(m, 1)) and returns the new count. */
 uint16_t infersteer_pktmbuf_ref(struct rte_mbuf *m);
+/* rte_pktmbuf_chain: 0, or -EOVERFLOW when the chain would have too many segments. */
+int infersteer_pktmbuf_chain(struct rte_mbuf *head, struct rte_mbuf *tail);
 int infersteer_pktmbuf_trim(struct rte_mbuf *m, uint16_t len);
 void infersteer_pktmbuf_reset(struct rte_mbuf *m);
 struct rte_mempool *infersteer_pktmbuf_pool(const struct rte_mbuf *m);

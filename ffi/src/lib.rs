@@ -113,6 +113,9 @@ pub mod shim {
         pub fn infersteer_pktmbuf_writable(m: *const rte_mbuf) -> c_int;
         /// `rte_mbuf_refcnt_update(m, 1)`: the new reference count.
         pub fn infersteer_pktmbuf_ref(m: *mut rte_mbuf) -> u16;
+        /// `rte_pktmbuf_chain(head, tail)`: 0, or `-EOVERFLOW` (the chain unchanged) when it
+        /// would exceed `RTE_MBUF_MAX_NB_SEGS` segments.
+        pub fn infersteer_pktmbuf_chain(head: *mut rte_mbuf, tail: *mut rte_mbuf) -> c_int;
         /// `rte_pktmbuf_trim`: 0, or -1 when `len` exceeds the last segment.
         pub fn infersteer_pktmbuf_trim(m: *mut rte_mbuf, len: u16) -> c_int;
         /// `rte_pktmbuf_reset`.

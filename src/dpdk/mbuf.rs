@@ -167,6 +167,50 @@ impl Mbuf {
         Self(self.0)
     }
 
+    /// Appends the segments of `tail` to this mbuf's chain (`rte_pktmbuf_chain`): one packet
+    /// of `pkt_len` both, freed together. A chained mbuf is what a port with scattered RX
+    /// gives for a frame longer than one buffer.
+    ///
+    /// # Errors
+    ///
+    /// [`DpdkError::NotWritable`] when this mbuf is shared or indirect, and
+    /// `Call { call: "rte_pktmbuf_chain", errno: EOVERFLOW }` when the chain would have too
+    /// many segments; both give `tail` back unchanged.
+    pub fn chain(&mut self, tail: Mbuf) -> Result<(), (DpdkError, Mbuf)> {
+        if !self.is_writable() {
+            return Err((DpdkError::NotWritable, tail));
+        }
+        // SAFETY: both mbufs are live; `self` is exclusively ours (refcnt 1, direct) and
+        // `tail` is owned by value. On success the chain owns `tail`'s segments (freed with
+        // the head), so `tail` is forgotten, not dropped; on failure nothing changed and it is
+        // handed back.
+        let ret = unsafe { sys::infersteer_pktmbuf_chain(self.0.as_ptr(), tail.0.as_ptr()) };
+        if ret != 0 {
+            return Err((DpdkError::from_ret("rte_pktmbuf_chain", ret), tail));
+        }
+        core::mem::forget(tail);
+        Ok(())
+    }
+
+    /// An indirect clone of this packet (`rte_pktmbuf_clone`): new mbuf headers from `pool`
+    /// that point at this packet's buffers (their reference counts raised), as a port
+    /// mirroring a frame hands it. Neither is writable while both live.
+    ///
+    /// # Errors
+    ///
+    /// `Call { call: "rte_pktmbuf_clone", errno }` (`rte_errno`, `ENOMEM` for an empty pool).
+    pub fn clone_indirect(&self, pool: &super::Mempool<'_>) -> Result<Mbuf, DpdkError> {
+        // SAFETY: `self` is live and `pool` a live packet pool; the clone, when DPDK makes one,
+        // is a fresh mbuf with refcnt 1 owned by nobody else (`from_raw`'s contract), and it
+        // holds its own references to the buffers it attaches.
+        unsafe {
+            let m = sys::rte_pktmbuf_clone(self.0.as_ptr(), pool.as_ptr());
+            NonNull::new(m)
+                .map(|m| Mbuf::from_raw(m))
+                .ok_or_else(|| DpdkError::from_rte_errno("rte_pktmbuf_clone"))
+        }
+    }
+
     /// The first segment's bytes, writable.
     ///
     /// # Errors
