@@ -48,6 +48,8 @@ for comp in rustfmt clippy; do
 done
 # A C compiler for build scripts of dependencies, on the odd machine without one.
 command -v cc >/dev/null || apt_need gcc libc6-dev
+# A C++ compiler for libFuzzer (built by libfuzzer-sys for the fuzz targets).
+command -v c++ >/dev/null || apt_need g++
 # DPDK 22.11 (the workspace's infersteer-dpdk-sys links it; the `dpdk` feature's tests run on
 # its virtual devices) and libclang for the bindings' `bindgen` feature.
 step "DPDK 22.11 and libclang (apt-get when missing)"
@@ -90,6 +92,9 @@ RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom cargo test --release --locke
 step "fuzz targets: every committed corpus input and regression replayed, then a fixed-seed smoke"
 (cd fuzz && cargo test --release --locked)
 scripts/fuzz.sh --smoke
+
+step "valgrind memcheck: the DPDK virtual-device tests and the attack tests (scripts/memcheck.sh)"
+scripts/memcheck.sh
 
 step "aarch64 (BlueField-3 Arm cores): cross-build and run the same tests under qemu"
 scripts/test-aarch64.sh
